@@ -1,0 +1,27 @@
+# The two commands of the README. Each creates .venv when it is missing.
+#   make demo   - the main job on the bundled data
+#   make test   - the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.omixgan-installed
+
+.PHONY: demo test docs venv
+demo: $(STAMP)
+	$(VENV)/bin/omixgan demo $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+venv: $(STAMP)
+
+# The CPU build of torch is installed first when no torch is present: a bare `torch` requirement
+# would pull a CUDA build of several GB. A GPU user installs their CUDA torch into .venv first
+# (see README) and this step keeps it.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	touch $(STAMP)

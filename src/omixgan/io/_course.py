@@ -1,0 +1,168 @@
+"""Reader for the course's folder format (mRNA.txt, meth.txt, prot.txt, clusters.txt)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+
+from ._parse import check_no_all_nan_feature, check_unique, parse_matrix, read_lines, split_row
+
+#: File name in the course folder -> modality name in the MuData.
+COURSE_FILES = {"mRNA.txt": "mrna", "meth.txt": "meth", "prot.txt": "prot"}
+LABELS_FILE = "clusters.txt"
+
+
+def read_course(path: str | Path, *, labels_key: str = "cluster") -> md.MuData:
+    """Read a course data folder into a :class:`~mudata.MuData`.
+
+    The folder holds tab-separated files with **features in rows and samples in columns**, whose
+    header row holds the sample names and is one field shorter than the data rows (as R's
+    ``write.table`` writes): ``mRNA.txt``, ``meth.txt`` (methylation beta values in [0, 1]),
+    ``prot.txt`` and ``clusters.txt`` (a header of sample names and one row of class labels).
+    Any non-empty subset of the three omics files may be present; ``clusters.txt`` is optional.
+
+    Parameters
+    ----------
+    path
+        The folder.
+    labels_key
+        Name of the ``.obs`` column that receives the class labels of ``clusters.txt``.
+
+    Returns
+    -------
+    MuData with modalities ``mrna``, ``meth``, ``prot`` (those present), samples as ``obs_names``,
+    features as ``var_names``, values as float32 in ``.X``, and ``obs[labels_key]``
+    (categorical) on the MuData and on every modality. Missing values (``NA``) are kept as NaN and
+    reported in a warning and in ``mdata[mod].uns["n_missing"]``; nothing is filled.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or every omics file is missing.
+    ValueError
+        A file is malformed; the message names the file and the line, sample or feature at fault:
+        sample names that differ between files, duplicated sample or feature names, non-numeric
+        cells, a feature with no value at all, ``clusters.txt`` with another number of samples,
+        methylation values outside [0, 1].
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise FileNotFoundError(f"course data folder not found: '{folder}'.")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"expected a course data folder, got a file: '{folder}'.")
+    present = [name for name in COURSE_FILES if (folder / name).exists()]
+    if not present:
+        raise FileNotFoundError(
+            f"no omics file in '{folder}': expected at least one of {', '.join(COURSE_FILES)}."
+        )
+
+    modalities: dict[str, ad.AnnData] = {}
+    reference_file, reference_samples = None, None
+    for name in present:
+        file = folder / name
+        values, features, samples = parse_matrix(file, "\t", row_kind="feature", col_kind="sample")
+        check_no_all_nan_feature(values, features, file, feature_axis=0)
+        if reference_samples is None:
+            reference_file, reference_samples = file, samples
+        else:
+            _check_same_samples(samples, file, reference_samples, reference_file)
+        if name == "meth.txt":
+            _check_beta_values(values, features, samples, file)
+        adata = ad.AnnData(
+            X=np.ascontiguousarray(values.T),
+            obs=pd.DataFrame(index=pd.Index(samples, name=None)),
+            var=pd.DataFrame(index=pd.Index(features, name=None)),
+        )
+        adata = adata[reference_samples].copy() if samples != reference_samples else adata
+        _report_missing(adata, COURSE_FILES[name], file)
+        modalities[COURSE_FILES[name]] = adata
+
+    mdata = make_mudata(modalities)
+    labels_file = folder / LABELS_FILE
+    if labels_file.exists():
+        labels = _read_clusters(labels_file, reference_samples, reference_file)
+        mdata.obs[labels_key] = labels.loc[mdata.obs_names].to_numpy()
+        mdata.obs[labels_key] = mdata.obs[labels_key].astype("category")
+        for adata in mdata.mod.values():
+            adata.obs[labels_key] = mdata.obs.loc[adata.obs_names, labels_key]
+    return mdata
+
+
+def make_mudata(modalities: dict[str, ad.AnnData]) -> md.MuData:
+    """A MuData of ``modalities``, without mudata's warning about feature names shared between
+    modalities (genes measured as mRNA and as protein): omixgan always addresses features through
+    their modality, so shared names are expected, not a problem."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Cannot join columns with the same name")
+        return md.MuData(modalities)
+
+
+def _check_same_samples(samples, file, reference, reference_file) -> None:
+    if set(samples) == set(reference):
+        return
+    only_here = [s for s in samples if s not in set(reference)]
+    only_there = [s for s in reference if s not in set(samples)]
+    parts = []
+    if only_here:
+        parts.append(f"{len(only_here)} only in '{file.name}' (e.g. {', '.join(only_here[:3])})")
+    if only_there:
+        parts.append(f"{len(only_there)} only in '{reference_file.name}' (e.g. {', '.join(only_there[:3])})")
+    raise ValueError(
+        f"sample names differ between '{reference_file}' and '{file}': {'; '.join(parts)}. "
+        "In the course format every file holds the same samples. To combine files with partly "
+        "overlapping samples, read each with omixgan.read_table and build a MuData."
+    )
+
+
+def _check_beta_values(values, features, samples, file) -> None:
+    outside = (values < 0) | (values > 1)
+    if outside.any():
+        i, j = np.argwhere(outside)[0]
+        raise ValueError(
+            f"methylation beta values must lie in [0, 1]; '{file}' has {outside.sum()} outside, "
+            f"first at feature '{features[i]}', sample '{samples[j]}': {values[i, j]:g}. "
+            "If these are M-values, convert them with omixgan.pp.inverse_logit or rename the file."
+        )
+
+
+def _report_missing(adata: ad.AnnData, modality: str, file: Path) -> None:
+    n_missing = int(np.isnan(adata.X).sum())
+    adata.uns["n_missing"] = n_missing
+    if n_missing:
+        warnings.warn(
+            f"modality '{modality}' ('{file}') has {n_missing} missing values "
+            f"({n_missing / adata.X.size:.2%}); they are kept as NaN. Models refuse NaN: see "
+            "omixgan.pp.impute_mean or drop the samples/features.",
+            stacklevel=3,
+        )
+
+
+def _read_clusters(file: Path, samples, samples_file: Path) -> pd.Series:
+    lines = read_lines(file)
+    if len(lines) != 2:
+        raise ValueError(
+            f"'{file}' has {len(lines)} lines; expected 2: a header of sample names and one row of labels."
+        )
+    names, labels = split_row(lines[0], "\t"), split_row(lines[1], "\t")
+    if len(labels) == len(names) + 1:  # a leading row name, as R writes it
+        labels = labels[1:]
+    if len(labels) != len(names):
+        raise ValueError(
+            f"'{file}': {len(names)} sample names in the header but {len(labels)} labels on line 2."
+        )
+    check_unique(names, file, "sample")
+    if len(names) != len(samples):
+        raise ValueError(
+            f"'{file}' labels {len(names)} samples but '{samples_file}' has {len(samples)}; "
+            "every sample needs exactly one label."
+        )
+    _check_same_samples(names, file, samples, samples_file)
+    missing = [n for n, lab in zip(names, labels) if lab in ("", "NA")]
+    if missing:
+        raise ValueError(f"'{file}': no label for sample(s) {', '.join(missing[:5])}.")
+    return pd.Series(labels, index=names, name="label")

@@ -1,0 +1,179 @@
+"""Invertible per-feature transforms on numpy arrays.
+
+These classes are the one implementation of every transform: the scanpy-style functions in
+:mod:`omixgan.pp` apply them to AnnData and record them; the models fit them on training data,
+keep their parameters in the saved model, and invert them on every output so users get values
+in the units they gave.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Beta values are clipped to [eps, 1 - eps] before the logit: 0 and 1 occur in real arrays
+#: and would map to infinity. 1e-6 keeps M-values within about +-20, far beyond biology.
+BETA_EPS = 1e-6
+
+
+class Transform:
+    """Base class: ``fit`` learns per-feature parameters, ``transform`` / ``inverse`` apply them."""
+
+    name: str = ""
+    #: Per-feature parameter names (stored as ``.var`` columns by :mod:`omixgan.pp`).
+    feature_params: tuple[str, ...] = ()
+
+    def __init__(self, **params):
+        self.params = {k: np.asarray(v, dtype=np.float64) if k in self.feature_params else v for k, v in params.items()}
+
+    def fit(self, X: np.ndarray) -> Transform:
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def state(self) -> dict:
+        """Name and parameters, enough to rebuild the transform with :func:`from_state`."""
+        return {"name": self.name, **self.params}
+
+
+class Standardize(Transform):
+    """z-score per feature: ``(x - mean) / std``. Features with zero spread get ``std = 1``."""
+
+    name = "standardize"
+    feature_params = ("mean", "std")
+
+    def fit(self, X):
+        mean = np.nanmean(X, axis=0, dtype=np.float64)
+        std = np.nanstd(X, axis=0, dtype=np.float64)
+        self.params = {"mean": mean, "std": np.where(std > 0, std, 1.0)}
+        return self
+
+    def transform(self, X):
+        return ((X - self.params["mean"]) / self.params["std"]).astype(np.float32)
+
+    def inverse(self, X):
+        return (X * self.params["std"] + self.params["mean"]).astype(np.float32)
+
+
+class MinMax(Transform):
+    """Scale each feature to [0, 1] by its observed minimum and maximum."""
+
+    name = "minmax"
+    feature_params = ("min", "range")
+
+    def fit(self, X):
+        lo = np.nanmin(X, axis=0).astype(np.float64)
+        span = np.nanmax(X, axis=0).astype(np.float64) - lo
+        self.params = {"min": lo, "range": np.where(span > 0, span, 1.0)}
+        return self
+
+    def transform(self, X):
+        return ((X - self.params["min"]) / self.params["range"]).astype(np.float32)
+
+    def inverse(self, X):
+        return (X * self.params["range"] + self.params["min"]).astype(np.float32)
+
+
+class Log1p(Transform):
+    """``log(1 + x)`` for non-negative values such as counts or TPM."""
+
+    name = "log1p"
+
+    def transform(self, X):
+        if np.nanmin(X) < 0:
+            raise ValueError(f"log1p needs non-negative values; the minimum is {np.nanmin(X):g}.")
+        return np.log1p(X, dtype=np.float64).astype(np.float32)
+
+    def inverse(self, X):
+        return np.expm1(np.asarray(X, dtype=np.float64)).astype(np.float32)
+
+
+class Logit(Transform):
+    """Beta values in [0, 1] to M-values, ``log2(b / (1 - b))`` (Du et al. 2010).
+
+    M-values are unbounded and close to normal, so models can use a Gaussian there; the inverse
+    maps any real output back into (0, 1).
+    """
+
+    name = "logit"
+
+    def __init__(self, eps: float = BETA_EPS, **params):
+        super().__init__(eps=float(eps), **params)
+
+    def transform(self, X):
+        lo, hi = np.nanmin(X), np.nanmax(X)
+        if lo < 0 or hi > 1:
+            raise ValueError(f"logit needs beta values in [0, 1]; got values in [{lo:g}, {hi:g}].")
+        b = np.clip(np.asarray(X, dtype=np.float64), self.params["eps"], 1 - self.params["eps"])
+        return np.log2(b / (1 - b)).astype(np.float32)
+
+    def inverse(self, X):
+        return (1.0 / (1.0 + np.exp2(-np.asarray(X, dtype=np.float64)))).astype(np.float32)
+
+
+TRANSFORMS: dict[str, type[Transform]] = {t.name: t for t in (Standardize, MinMax, Log1p, Logit)}
+
+
+def from_state(state: dict) -> Transform:
+    """Rebuild a fitted transform from :meth:`Transform.state`."""
+    state = dict(state)
+    name = state.pop("name")
+    if name not in TRANSFORMS:
+        raise ValueError(f"unknown transform {name!r}; known: {sorted(TRANSFORMS)}.")
+    return TRANSFORMS[name](**state)
+
+
+class Pipeline:
+    """A sequence of transforms, fitted in order and inverted in reverse order."""
+
+    def __init__(self, steps: list[Transform]):
+        self.steps = list(steps)
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            X = step.fit_transform(X)
+        return np.asarray(X, dtype=np.float32)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            X = step.transform(X)
+        return np.asarray(X, dtype=np.float32)
+
+    def inverse(self, X: np.ndarray) -> np.ndarray:
+        for step in reversed(self.steps):
+            X = step.inverse(X)
+        return np.asarray(X, dtype=np.float32)
+
+    def state(self) -> list[dict]:
+        return [step.state() for step in self.steps]
+
+    @classmethod
+    def from_state(cls, states: list[dict]) -> Pipeline:
+        return cls([from_state(s) for s in states])
+
+    @classmethod
+    def default_for(cls, X: np.ndarray, data_type: str) -> Pipeline:
+        """The pipeline a model uses for a modality of ``data_type`` (see :func:`infer_data_type`)."""
+        if data_type == "beta":
+            return cls([Logit(), Standardize()])
+        if data_type == "gaussian":
+            return cls([Standardize()])
+        raise ValueError(f"data_type must be 'beta' or 'gaussian', got {data_type!r}.")
+
+
+def infer_data_type(X: np.ndarray) -> str:
+    """``"beta"`` when every value lies in [0, 1] (methylation beta values), else ``"gaussian"``.
+
+    A modality of proportions is modelled in logit space so outputs stay inside (0, 1); anything
+    else (log expression, RPPA, z-scores) is modelled as it is, after standardisation.
+    """
+    finite = X[np.isfinite(X)]
+    if finite.size and finite.min() >= 0 and finite.max() <= 1:
+        return "beta"
+    return "gaussian"
