@@ -202,3 +202,31 @@ def default_pipeline(X: np.ndarray, data_type: str | None) -> tuple[Pipeline, st
     """The transform a model applies to a modality: logit + z-score for beta values, else z-score."""
     data_type = data_type or infer_data_type(X)
     return Pipeline.default_for(X, data_type), data_type
+
+
+def resolve_counts(n_per_class: int | dict, classes: Sequence[str]) -> dict[str, int]:
+    """``n_per_class`` as ``{class: count}``; an int means that many of every class.
+
+    A dict may name a subset of the classes; naming a class that does not exist is an error.
+    """
+    classes = [str(c) for c in classes]
+    if isinstance(n_per_class, dict):
+        counts = {str(k): v for k, v in n_per_class.items()}
+        unknown = [k for k in counts if k not in classes]
+        if unknown:
+            raise KeyError(f"unknown class(es) {unknown} in n_per_class; known classes: {classes}.")
+    else:
+        counts = {c: n_per_class for c in classes}
+    for cls_name, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n_per_class must be a non-negative integer per class, got {n!r} for class {cls_name!r}.")
+    return {c: int(n) for c, n in counts.items()}
+
+
+def synthetic_adata(X: np.ndarray, labels: np.ndarray, var_names, labels_key: str | None, *, prefix: str) -> ad.AnnData:
+    """The AnnData every generator returns: ``obs[labels_key]`` (categorical), ``obs["synthetic"]``."""
+    obs = pd.DataFrame(index=pd.Index([f"{prefix}_{i}" for i in range(len(X))]))
+    if labels_key is not None:
+        obs[labels_key] = pd.Categorical(np.asarray(labels, dtype=str))
+    obs["synthetic"] = True
+    return ad.AnnData(X=np.asarray(X, dtype=np.float32), obs=obs, var=pd.DataFrame(index=pd.Index(var_names)))

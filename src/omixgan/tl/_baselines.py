@@ -1,0 +1,141 @@
+"""Baseline generators, all returning the same AnnData shape as :meth:`OmicsGAN.sample`."""
+
+from __future__ import annotations
+
+import anndata as ad
+import mudata as md
+import numpy as np
+from sklearn.covariance import LedoitWolf
+
+from ..model._base import check_labels_key, resolve_counts, synthetic_adata
+
+
+def _dense(adata: ad.AnnData, layer: str | None) -> np.ndarray:
+    if layer is not None and layer not in adata.layers:
+        raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
+    X = adata.X if layer is None else adata.layers[layer]
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
+    if np.isnan(X).any():
+        raise ValueError(
+            f"the data has {int(np.isnan(X).sum())} missing values (NaN); fill them first "
+            "(omixgan.pp.impute_mean) or drop those samples."
+        )
+    return X
+
+
+def _class_data(adata: ad.AnnData, labels_key: str | None, layer: str | None):
+    if isinstance(adata, md.MuData):
+        raise TypeError("pass one modality (an AnnData), e.g. mdata['mrna'].")
+    check_labels_key(adata, labels_key)
+    X = _dense(adata, layer)
+    labels = np.full(adata.n_obs, "all", dtype=object) if labels_key is None else adata.obs[labels_key].astype(str).to_numpy()
+    return X, labels
+
+
+def smote(
+    adata: ad.AnnData,
+    *,
+    labels_key: str | None,
+    n_per_class: int | dict = 100,
+    k_neighbors: int = 5,
+    layer: str | None = None,
+    random_state: int = 0,
+) -> ad.AnnData:
+    """New samples by SMOTE (imbalanced-learn): points on segments between same-class neighbours.
+
+    Parameters
+    ----------
+    adata
+        One modality; samples in rows.
+    labels_key
+        ``.obs`` column with the class; None treats all samples as one class.
+    n_per_class
+        New samples per class (an int for every class, or ``{class: n}``).
+    k_neighbors
+        Neighbours SMOTE interpolates towards (imbalanced-learn's default, 5). Every class needs
+        more samples than this.
+    layer
+        Matrix to use instead of ``.X``.
+    random_state
+        Seed.
+
+    Returns
+    -------
+    AnnData of only the new samples, in the input's units, with ``obs[labels_key]`` and
+    ``obs["synthetic"] = True``; ``adata`` is not modified.
+    """
+    from imblearn.over_sampling import SMOTE
+
+    X, labels = _class_data(adata, labels_key, layer)
+    counts = resolve_counts(n_per_class, np.unique(labels))
+    out_X, out_y = [], []
+    for cls_name, n in counts.items():
+        if n == 0:
+            continue
+        members = X[labels == cls_name]
+        if len(members) <= k_neighbors:
+            raise ValueError(
+                f"class {cls_name!r} has {len(members)} samples; SMOTE with k_neighbors={k_neighbors} "
+                f"needs at least {k_neighbors + 1}. Lower k_neighbors."
+            )
+        # SMOTE oversamples a minority class against others; the other class here is a stand-in
+        # that receives no new samples, so each class is interpolated only within itself.
+        stand_in = members[: k_neighbors + 1]
+        Xc = np.vstack([members, stand_in])
+        yc = np.r_[np.ones(len(members), dtype=int), np.zeros(len(stand_in), dtype=int)]
+        sampler = SMOTE(sampling_strategy={1: len(members) + n}, k_neighbors=k_neighbors, random_state=random_state)
+        X_res, _ = sampler.fit_resample(Xc, yc)
+        out_X.append(X_res[len(Xc):])
+        out_y += [cls_name] * n
+    X_new = np.vstack(out_X) if out_X else np.empty((0, adata.n_vars))
+    return synthetic_adata(X_new, np.asarray(out_y), adata.var_names, labels_key, prefix="smote")
+
+
+def class_gaussian(
+    adata: ad.AnnData,
+    *,
+    labels_key: str | None,
+    n_per_class: int | dict = 100,
+    layer: str | None = None,
+    random_state: int = 0,
+) -> ad.AnnData:
+    """New samples from a Gaussian per class: class mean and Ledoit-Wolf shrunk covariance.
+
+    The simplest model-based baseline; on the course data it is the true generating family. The
+    shrinkage keeps the covariance invertible when a class has fewer samples than features.
+    Same parameters and output as :func:`smote`.
+    """
+    X, labels = _class_data(adata, labels_key, layer)
+    counts = resolve_counts(n_per_class, np.unique(labels))
+    rng = np.random.default_rng(random_state)
+    out_X, out_y = [], []
+    for cls_name, n in counts.items():
+        members = X[labels == cls_name]
+        if len(members) < 2:
+            raise ValueError(f"class {cls_name!r} has {len(members)} sample(s); a Gaussian needs at least 2.")
+        cov = LedoitWolf().fit(members).covariance_
+        out_X.append(rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky"))
+        out_y += [cls_name] * n
+    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix="gaussian")
+
+
+def copy_training(
+    adata: ad.AnnData,
+    *,
+    labels_key: str | None,
+    n_per_class: int | dict = 100,
+    layer: str | None = None,
+    random_state: int = 0,
+) -> ad.AnnData:
+    """"Synthetic" samples that are copies of training samples (drawn without replacement while
+    possible): the baseline that shows what perfect memorisation scores. Same parameters and
+    output as :func:`smote`."""
+    X, labels = _class_data(adata, labels_key, layer)
+    counts = resolve_counts(n_per_class, np.unique(labels))
+    rng = np.random.default_rng(random_state)
+    out_X, out_y = [], []
+    for cls_name, n in counts.items():
+        members = X[labels == cls_name]
+        out_X.append(members[rng.choice(len(members), n, replace=n > len(members))])
+        out_y += [cls_name] * n
+    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix="copy")

@@ -1,0 +1,150 @@
+"""One table that says whether a generator earned its cost, next to the baselines."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..model._base import check_labels_key
+from ._baselines import _dense, class_gaussian, copy_training
+
+COLUMNS = [
+    "two_sample_auc",
+    "dcr_ratio",
+    "mean_difference",
+    "log_variance_ratio",
+    "correlation_distance",
+    "mmd",
+    "tstr_accuracy",
+    "tstr_macro_f1",
+    "n_samples",
+]
+
+
+def _score(train, train_y, reference, reference_y, synthetic, synthetic_y, random_state) -> dict:
+    acc, f1 = metrics.train_synthetic_test_real(synthetic, synthetic_y, reference, reference_y, random_state=random_state)
+    return {
+        "two_sample_auc": metrics.two_sample_auc(reference, synthetic, random_state=random_state),
+        "dcr_ratio": metrics.dcr_ratio(train, synthetic, reference),
+        "mean_difference": metrics.mean_difference(reference, synthetic),
+        "log_variance_ratio": metrics.log_variance_ratio(reference, synthetic),
+        "correlation_distance": metrics.correlation_distance(reference, synthetic),
+        "mmd": metrics.mmd_rbf(reference, synthetic, random_state=random_state),
+        "tstr_accuracy": acc,
+        "tstr_macro_f1": f1,
+        "n_samples": len(synthetic),
+    }
+
+
+def _aligned(adata: ad.AnnData, var_names: pd.Index, name: str, layer: str | None = None) -> np.ndarray:
+    if not adata.var_names.equals(var_names):
+        raise ValueError(
+            f"{name} must have the training data's features in the same order "
+            f"({len(var_names)} expected, {adata.n_vars} given)."
+        )
+    return _dense(adata, layer)
+
+
+def evaluate_generation(
+    train: ad.AnnData,
+    synthetic: dict[str, ad.AnnData],
+    *,
+    reference: ad.AnnData,
+    labels_key: str | None,
+    baselines: bool = True,
+    layer: str | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Score generators against held-out real samples, with baselines in the same table.
+
+    Parameters
+    ----------
+    train
+        The real samples the generators were trained on (one modality).
+    synthetic
+        ``{name: AnnData}`` of generated samples, e.g. ``{"GAN": gan.sample(...), "SMOTE": ...}``.
+    reference
+        Held-out real samples never seen in training: the yardstick. Scoring against the
+        training samples would reward copying.
+    labels_key
+        ``.obs`` column with the class in every object (None: unlabelled).
+    baselines
+        Add rows computed in the same run: ``held-out real (control)`` (one half of the
+        reference scored against the other half: the best any generator can do),
+        ``class Gaussian`` (:func:`class_gaussian`) and ``copy of train`` (:func:`copy_training`),
+        each with as many samples per class as the reference has.
+    layer
+        Matrix to use instead of ``.X`` in ``train`` and ``reference``.
+    random_state
+        Seed of the classifiers, subsampling and baselines.
+
+    Returns
+    -------
+    DataFrame, one row per generator, columns:
+
+    - ``two_sample_auc``: cross-validated random-forest AUC, synthetic vs reference (0.5 ideal).
+    - ``dcr_ratio``: median distance to the closest training sample, synthetic over reference
+      (about 1 ideal; well below 1 means copying).
+    - ``mean_difference``: mean |difference of feature means| in reference standard deviations.
+    - ``log_variance_ratio``: mean |log variance ratio| per feature (0 ideal).
+    - ``correlation_distance``: RMS difference of the feature correlation matrices.
+    - ``mmd``: squared MMD, Gaussian kernel.
+    - ``tstr_accuracy``, ``tstr_macro_f1``: a classifier trained on the synthetic samples, tested
+      on the reference (class structure preserved); the row ``real train`` gives the same
+      classifier trained on the real training samples.
+    - ``n_samples``.
+
+    All scores are computed after standardising every feature with the training samples' mean
+    and standard deviation, so features count equally whatever their units.
+    """
+    for name, obj in (("train", train), ("reference", reference)):
+        if not isinstance(obj, ad.AnnData):
+            raise TypeError(f"{name} must be an AnnData (one modality), got {type(obj).__name__}.")
+        check_labels_key(obj, labels_key)
+    if not isinstance(synthetic, dict) or not synthetic:
+        raise TypeError("synthetic must be a non-empty dict {name: AnnData}.")
+    X_train = _aligned(train, train.var_names, "train", layer)
+    mean, sd = X_train.mean(axis=0), X_train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+
+    def scale(X):
+        return (X - mean) / sd
+
+    def labels(obj):
+        return np.full(obj.n_obs, "all") if labels_key is None else obj.obs[labels_key].astype(str).to_numpy()
+
+    X_tr, y_tr = scale(X_train), labels(train)
+    X_ref, y_ref = scale(_aligned(reference, train.var_names, "reference", layer)), labels(reference)
+    rows: dict[str, dict] = {}
+
+    if baselines:
+        rng = np.random.default_rng(random_state)
+        half = np.zeros(len(X_ref), dtype=bool)
+        for c in np.unique(y_ref):
+            idx = np.flatnonzero(y_ref == c)
+            half[rng.choice(idx, len(idx) // 2, replace=False)] = True
+        rows["held-out real (control)"] = _score(X_tr, y_tr, X_ref[~half], y_ref[~half], X_ref[half], y_ref[half], random_state)
+        acc, f1 = metrics.train_synthetic_test_real(X_tr, y_tr, X_ref, y_ref, random_state=random_state)
+        counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
+        baseline_sets = {
+            "class Gaussian": class_gaussian(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
+            "copy of train": copy_training(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
+        }
+    else:
+        baseline_sets = {}
+
+    for name, obj in {**synthetic, **baseline_sets}.items():
+        if not isinstance(obj, ad.AnnData):
+            raise TypeError(f"synthetic[{name!r}] must be an AnnData, got {type(obj).__name__}.")
+        if labels_key is not None and labels_key not in obj.obs:
+            raise KeyError(f"synthetic[{name!r}] has no obs[{labels_key!r}] column.")
+        X_syn = scale(_aligned(obj, train.var_names, f"synthetic[{name!r}]"))
+        rows[name] = _score(X_tr, y_tr, X_ref, y_ref, X_syn, labels(obj), random_state)
+
+    table = pd.DataFrame.from_dict(rows, orient="index")[COLUMNS]
+    if baselines:
+        table.loc["real train", ["tstr_accuracy", "tstr_macro_f1", "n_samples"]] = [acc, f1, len(X_tr)]
+    table.index.name = "generator"
+    return table

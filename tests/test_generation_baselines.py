@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+import omixgan as og
+
+
+def _two_class(n=120, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.array(["a"] * (n // 2) + ["b"] * (n - n // 2))
+    X = rng.normal(size=(n, p)) + np.where(y == "a", 0.0, 3.0)[:, None]
+    adata = ad.AnnData(X.astype(np.float32), obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(n)]))
+    adata.var_names = [f"g{j}" for j in range(p)]
+    return adata
+
+
+@pytest.mark.parametrize("generator", [og.tl.smote, og.tl.class_gaussian, og.tl.copy_training])
+def test_baseline_output_format_and_input_untouched(generator):
+    adata = _two_class()
+    before = adata.copy()
+    out = generator(adata, labels_key="cls", n_per_class={"a": 7, "b": 3}, random_state=0)
+    assert out.shape == (10, adata.n_vars)
+    assert list(out.var_names) == list(adata.var_names)
+    assert out.obs["cls"].value_counts().to_dict() == {"a": 7, "b": 3}
+    assert out.obs["synthetic"].all()
+    np.testing.assert_array_equal(adata.X, before.X)
+    assert list(adata.obs.columns) == list(before.obs.columns)
+    again = generator(adata, labels_key="cls", n_per_class={"a": 7, "b": 3}, random_state=0)
+    np.testing.assert_array_equal(out.X, again.X)
+
+
+def test_smote_interpolates_within_class():
+    adata = _two_class()
+    out = og.tl.smote(adata, labels_key="cls", n_per_class=50)
+    a = adata.X[adata.obs["cls"] == "a"]
+    new_a = out.X[out.obs["cls"] == "a"]
+    # each new point lies inside the class's bounding box: interpolation, never extrapolation
+    assert (new_a >= a.min(axis=0) - 1e-5).all() and (new_a <= a.max(axis=0) + 1e-5).all()
+
+
+def test_smote_errors():
+    adata = _two_class(n=8)
+    with pytest.raises(ValueError, match=r"class 'a' has 4 samples; SMOTE with k_neighbors=5"):
+        og.tl.smote(adata, labels_key="cls", n_per_class=5)
+    with pytest.raises(KeyError, match="labels_key='nope'"):
+        og.tl.smote(adata, labels_key="nope")
+    with pytest.raises(KeyError, match=r"unknown class\(es\) \['c'\]"):
+        og.tl.smote(_two_class(), labels_key="cls", n_per_class={"c": 3})
+    bad = _two_class()
+    bad.X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="1 missing values"):
+        og.tl.smote(bad, labels_key="cls")
+
+
+def test_metrics_on_known_answers():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(300, 5)), rng.normal(size=(300, 5))
+    assert og.metrics.two_sample_auc(a, b) < 0.62
+    assert og.metrics.two_sample_auc(a, b + 2.0) > 0.95
+    train = rng.normal(size=(300, 5))
+    assert og.metrics.dcr_ratio(train, train[:100], a) == 0.0
+    assert 0.8 < og.metrics.dcr_ratio(train, b, a) < 1.25
+    assert og.metrics.log_variance_ratio(a, 0.3 * b) > 2.0
+    assert og.metrics.mean_difference(a, b + 1.0) == pytest.approx(1.0, abs=0.15)
+    assert og.metrics.mmd_rbf(a, b) < 0.01 < og.metrics.mmd_rbf(a, b + 1.0)
+
+
+def test_evaluate_generation_table_ranks_baselines():
+    adata = _two_class(n=240, p=5, seed=1)
+    rng = np.random.default_rng(0)
+    ref_idx = rng.permutation(240)[:120]
+    mask = np.zeros(240, dtype=bool)
+    mask[ref_idx] = True
+    train, ref = adata[~mask].copy(), adata[mask].copy()
+    smote = og.tl.smote(train, labels_key="cls", n_per_class=60)
+    table = og.tl.evaluate_generation(train, {"SMOTE": smote}, reference=ref, labels_key="cls")
+    assert list(table.index) == ["held-out real (control)", "SMOTE", "class Gaussian", "copy of train", "real train"]
+    assert table.loc["copy of train", "dcr_ratio"] == 0.0
+    assert table.loc["SMOTE", "dcr_ratio"] < 0.8 < table.loc["class Gaussian", "dcr_ratio"]
+    assert table.loc["class Gaussian", "tstr_accuracy"] > 0.95
+    with pytest.raises(ValueError, match="same order"):
+        og.tl.evaluate_generation(train, {"x": smote[:, ::-1].copy()}, reference=ref, labels_key="cls")
