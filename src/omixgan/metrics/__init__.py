@@ -21,3 +21,25 @@ __all__ = [
     "mmd_rbf",
     "train_synthetic_test_real",
 ]
+
+from ._translation import (  # noqa: E402
+    per_feature_pearson,
+    per_sample_pearson,
+    predict_class_mean,
+    predict_feature_mean,
+    predict_knn,
+    predict_ridge,
+    rmse,
+    translation_scores,
+)
+
+__all__ += [
+    "per_feature_pearson",
+    "per_sample_pearson",
+    "rmse",
+    "translation_scores",
+    "predict_feature_mean",
+    "predict_class_mean",
+    "predict_ridge",
+    "predict_knn",
+]
