@@ -80,10 +80,8 @@ class IndexBatches:
             yield order[start : start + self.batch_size]
 
 
-def progress(iterable, *, enabled: bool, desc: str, total: int | None = None):
-    """A tqdm progress bar over epochs, or the bare iterable when disabled."""
-    if not enabled:
-        return iterable
+def progress_bar(total: int, *, enabled: bool, desc: str):
+    """A tqdm progress bar counting ``total`` steps; a silent no-op bar when not ``enabled``."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)

@@ -1,0 +1,104 @@
+"""GAN generators, critics and losses (tensors only)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn import MLPWithLinearPath, mlp
+from ._base import OmixModule
+
+LOSSES = ("wgan-gp", "wgan", "gan")
+
+
+class Generator(nn.Module):
+    """Latent noise (plus a class embedding when conditional) to one sample in model space."""
+
+    def __init__(self, n_latent: int, n_output: int, n_hidden: int, n_layers: int, n_classes: int = 0, linear_path: bool = True):
+        super().__init__()
+        self.n_latent = n_latent
+        self.embedding = nn.Embedding(n_classes, n_latent) if n_classes > 0 else None
+        n_in = n_latent * (2 if self.embedding is not None else 1)
+        self.net = MLPWithLinearPath(n_in, n_output, n_hidden, n_layers, linear_path=linear_path)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embedding is not None:
+            z = torch.cat([z, self.embedding(y)], dim=1)
+        return self.net(z)
+
+
+class Critic(nn.Module):
+    """Scores samples; conditional critics use a projection term (Miyato & Koyama 2018).
+
+    Layer norm rather than batch norm: the gradient penalty is defined per sample, and batch
+    statistics would couple the samples of a batch.
+    """
+
+    def __init__(self, n_input: int, n_hidden: int, n_layers: int, n_classes: int = 0):
+        super().__init__()
+        self.body = mlp(n_input, n_hidden, n_layers, norm="layer")
+        self.head = nn.Linear(n_hidden, 1)
+        self.projection = nn.Embedding(n_classes, n_hidden) if n_classes > 0 else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x)
+        out = self.head(h).squeeze(1)
+        if self.projection is not None:
+            out = out + (self.projection(y) * h).sum(dim=1)
+        return out
+
+
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+    """WGAN-GP penalty (Gulrajani et al. 2017): (||grad critic(x_hat)|| - 1)^2 on interpolates."""
+    alpha = torch.rand(real.shape[0], 1, generator=generator).to(real.device)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    score = critic(x_hat, y)
+    (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
+    return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def critic_loss(loss: str, real_score: torch.Tensor, fake_score: torch.Tensor) -> torch.Tensor:
+    if loss == "gan":
+        return F.softplus(-real_score).mean() + F.softplus(fake_score).mean()
+    return fake_score.mean() - real_score.mean()
+
+
+def generator_loss(loss: str, fake_score: torch.Tensor) -> torch.Tensor:
+    if loss == "gan":  # the non-saturating loss of Goodfellow et al. 2014
+        return F.softplus(-fake_score).mean()
+    return -fake_score.mean()
+
+
+class GANModule(OmixModule):
+    """One generator/critic pair per class (``per_class``) or one class-conditional pair."""
+
+    def __init__(
+        self,
+        n_input: int,
+        n_classes: int,
+        *,
+        per_class: bool,
+        n_latent: int,
+        n_hidden: int,
+        n_layers: int,
+        linear_path: bool = True,
+    ):
+        super().__init__()
+        self.per_class = per_class
+        self.n_latent = n_latent
+        n_pairs = n_classes if per_class else 1
+        cond = 0 if per_class else n_classes
+        self.generators = nn.ModuleList(
+            [Generator(n_latent, n_input, n_hidden, n_layers, n_classes=cond, linear_path=linear_path) for _ in range(n_pairs)]
+        )
+        self.critics = nn.ModuleList([Critic(n_input, n_hidden, n_layers, n_classes=cond) for _ in range(n_pairs)])
+
+    @torch.no_grad()
+    def generate(self, class_index: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        """``n`` samples of one class, in model space."""
+        z = torch.randn(n, self.n_latent, generator=generator).to(device)
+        if self.per_class:
+            return self.generators[class_index](z)
+        y = torch.full((n,), class_index, dtype=torch.long, device=device)
+        return self.generators[0](z, y)
