@@ -4,6 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+# Tiny test models run fastest on one thread, and results do not depend on thread scheduling.
+torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

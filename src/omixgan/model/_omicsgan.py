@@ -164,7 +164,7 @@ class OmicsGAN(OmixModel):
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
-        """Train the GAN(s) on every registered sample.
+        """Train the GAN(s) on every registered sample, from weights drawn anew from ``seed``.
 
         Parameters
         ----------
@@ -200,6 +200,7 @@ class OmicsGAN(OmixModel):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         rng = seed_everything(seed)
+        self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices)
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(self.adata, modality)

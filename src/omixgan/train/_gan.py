@@ -121,9 +121,12 @@ def train_pair(
         fabric.backward(loss_g)
         opt_g.step()
         if config.ema_decay:
+            # warm-up: early on the average follows the weights closely, so a short run is not
+            # held back by the random initialisation
+            decay = min(config.ema_decay, (1 + step) / (10 + step))
             with torch.no_grad():
                 for p_ema, p in zip(ema_net.parameters(), raw_generator.parameters()):
-                    p_ema.lerp_(p, 1.0 - config.ema_decay)
+                    p_ema.lerp_(p, 1.0 - decay)
         if step % config.eval_every == 0 or step == config.max_steps:
             current = _evaluate(ema_net, n_latent, y is not None, scores, rng, device)
             history["step"].append(step)
