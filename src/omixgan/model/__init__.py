@@ -1,5 +1,6 @@
 """User-facing model classes (scvi-tools style): setup_mudata, train, sample/translate, save/load."""
 
 from ._omicsgan import OmicsGAN
+from ._vae import CrossModalVAE, OmicsVAE
 
-__all__ = ["OmicsGAN"]
+__all__ = ["OmicsGAN", "OmicsVAE", "CrossModalVAE"]

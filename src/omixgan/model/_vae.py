@@ -1,0 +1,479 @@
+"""OmicsVAE (one modality) and CrossModalVAE (several modalities, one shared latent space)."""
+
+from __future__ import annotations
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+import torch
+
+from ..module._vae import MultiVAEModule
+from ..pp import Pipeline
+from ..train import make_fabric, progress_bar as make_progress_bar, seed_everything
+from ..train._vae import VAETrainConfig, train_vae
+from ._base import OmixModel, check_labels_key, check_modalities, default_pipeline, register, synthetic_adata
+
+_ARCHITECTURE_DOC = """
+    n_latent
+        Dimension of the shared latent space. Small (16) on purpose: omics modalities of a few
+        hundred features share few axes of variation, and a small latent space regularises
+        translation from few samples.
+    n_hidden
+        Width of the hidden layers of encoders and decoders.
+    n_layers
+        Hidden layers of encoders and decoders.
+    dropout_rate
+        Dropout in the hidden layers (regularisation for small cohorts).
+    input_dropout
+        Dropout on the encoders' input features: forces a translation to rely on many features,
+        not a few, which helps on small real cohorts.
+    linear_path
+        Add an affine map beside the MLP of every encoder and decoder. Omics layers are largely
+        linearly related; the linear path represents that exactly (a ridge-like translation), and
+        the MLP only learns what is not linear. Without it, deep translators lose to ridge on
+        small data.
+    data_types
+        ``{modality: "beta" | "gaussian"}``; missing entries are inferred (``"beta"`` when every
+        value lies in [0, 1]). Beta values are modelled in logit space (a logit-normal
+        likelihood), so outputs stay in (0, 1)."""
+
+
+class _VAEModel(OmixModel):
+    """Shared machinery: per-modality transforms, resident data, training, encoding, decoding."""
+
+    def __init__(self, adata, *, n_latent, n_hidden, n_layers, dropout_rate, input_dropout, linear_path, data_types):
+        super().__init__(adata)
+        data_types = dict(data_types or {})
+        mods = self.modalities or [None]
+        unknown = set(data_types) - {m for m in mods if m is not None}
+        if unknown:
+            raise KeyError(f"data_types names modalities the model was not set up with: {sorted(unknown)}.")
+        self.pipeline_state_, self.data_types_, self.var_names_ = {}, {}, {}
+        dims = {}
+        for mod in mods:
+            source = self._modality_adata(adata, mod)
+            X = self._matrix(source, mod)
+            pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod))
+            pipeline.fit_transform(X)
+            self.pipeline_state_[self._key(mod)] = pipeline.state()
+            self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
+            dims[self._key(mod)] = X.shape[1]
+        self.history_ = None
+        self.module = MultiVAEModule(
+            dims, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path
+        )
+
+    @staticmethod
+    def _key(modality: str | None) -> str:
+        return modality if modality is not None else "X"
+
+    def _pipeline(self, modality: str | None) -> Pipeline:
+        return Pipeline.from_state(self.pipeline_state_[self._key(modality)])
+
+    def _model_space(self, data, modality: str | None) -> tuple[np.ndarray, pd.Index]:
+        source = self._modality_adata(data, modality)
+        self._check_features(data, modality, self.var_names_[self._key(modality)])
+        return self._pipeline(modality).transform(self._matrix(source, modality)), source.obs_names
+
+    def _resident_data(self):
+        """Every sample that has at least one registered modality: model-space matrices with zero
+        rows where a modality is absent, and presence masks."""
+        mods = self.modalities or [None]
+        blocks = {m: self._model_space(self.adata, m) for m in mods}
+        names = pd.Index(pd.unique(np.concatenate([np.asarray(obs) for _, obs in blocks.values()])))
+        X, present = {}, {}
+        for m, (Z, obs) in blocks.items():
+            full = np.zeros((len(names), Z.shape[1]), dtype=np.float32)
+            rows = names.get_indexer(obs)
+            full[rows] = Z
+            mask = np.zeros(len(names), dtype=np.float32)
+            mask[rows] = 1.0
+            X[self._key(m)], present[self._key(m)] = full, mask
+        return names, X, present
+
+    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, seed, progress_bar):
+        for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size), ("patience", patience)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not 0 <= validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
+        rng = seed_everything(seed)
+        self.module.reset_parameters(seed)
+        fabric = make_fabric(accelerator, devices)
+        names, X, present = self._resident_data()
+        # Validation rows come from samples with every modality: translation is what is validated.
+        complete = np.flatnonzero(np.all([present[m] > 0 for m in present], axis=0))
+        order = np.random.default_rng(seed).permutation(complete)
+        n_val = int(round(validation_fraction * len(complete)))
+        val_idx = np.sort(order[:n_val])
+        train_idx = np.setdiff1d(np.arange(len(names)), val_idx)
+        X_t = {m: fabric.to_device(torch.from_numpy(v)) for m, v in X.items()}
+        P_t = {m: fabric.to_device(torch.from_numpy(v)) for m, v in present.items()}
+        config = VAETrainConfig(int(max_epochs), int(batch_size), lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, int(patience))
+        bar = make_progress_bar(int(max_epochs), enabled=progress_bar, desc=type(self).__name__)
+        self.module.train()
+        history = train_vae(fabric, self.module, X_t, P_t, train_idx, val_idx, config=config, rng=rng, progress_bar=bar)
+        bar.close()
+        self.module.to("cpu")
+        self.history_ = pd.DataFrame(history)
+        self.is_trained_ = True
+
+    @property
+    def history(self) -> pd.DataFrame | None:
+        """Per epoch: ``loss`` and its terms (``reconstruction``, ``kl``, ``alignment``) on the
+        training samples, and ``validation`` (translation error on held-out validation samples;
+        the weights of the best epoch were kept)."""
+        return self.history_
+
+    def _encode(self, data, modality: str | None, *, mean: bool = True) -> tuple[np.ndarray, pd.Index]:
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        Z, obs = self._model_space(data, modality)
+        with torch.no_grad():
+            mu, _ = self.module.encode(self._key(modality), torch.from_numpy(Z))
+        return mu.numpy(), obs
+
+    def _decode(self, modality: str | None, latent: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = self.module.decode(self._key(modality), torch.as_tensor(np.asarray(latent, dtype=np.float32))).numpy()
+        return self._pipeline(modality).inverse(out)
+
+
+class OmicsVAE(_VAEModel):
+    """Variational autoencoder for one omics modality (Tybalt-like).
+
+    Encoder to a Gaussian latent space (reparameterisation trick), decoder back, KL term with
+    warm-up (beta-VAE weight ``kl_weight``); a Gaussian likelihood in standardised space, in logit
+    space for methylation beta values.
+
+    Parameters
+    ----------
+    adata
+        AnnData or MuData registered with :meth:`setup_anndata` / :meth:`setup_mudata`.
+    """
+
+    __doc__ += _ARCHITECTURE_DOC
+
+    def __init__(
+        self,
+        adata: ad.AnnData | md.MuData,
+        n_latent: int = 16,
+        n_hidden: int = 128,
+        n_layers: int = 1,
+        dropout_rate: float = 0.1,
+        input_dropout: float = 0.0,
+        linear_path: bool = True,
+        data_types: dict | None = None,
+    ):
+        super().__init__(adata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types)
+        mod = self.modalities[0] if self.modalities else None
+        self._model_summary_string = f"OmicsVAE on {'modality ' + repr(mod) if mod else 'AnnData'} ({self.data_types_[self._key(mod)]}), n_latent={n_latent}"
+        self.init_params_ = self._get_init_params(locals())
+
+    @classmethod
+    def setup_anndata(cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs):
+        """Register an AnnData (one modality). ``labels_key`` is only recorded (for plots)."""
+        check_labels_key(adata, labels_key)
+        register(cls, adata, locals(), modalities=None, labels_key=labels_key, layer=layer)
+
+    @classmethod
+    def setup_mudata(cls, mdata: md.MuData, modality: str = "mrna", labels_key: str | None = None, layer: str | None = None, **kwargs):
+        """Register one modality of a MuData."""
+        check_modalities(mdata, [modality], "modality")
+        check_labels_key(mdata, labels_key)
+        register(cls, mdata, locals(), modalities=[modality], labels_key=labels_key, layer=layer)
+
+    def train(
+        self,
+        max_epochs: int = 300,
+        *,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-3,
+        kl_weight: float = 1.0,
+        kl_warmup_fraction: float = 0.3,
+        validation_fraction: float = 0.1,
+        patience: int = 20,
+        accelerator: str = "auto",
+        devices="auto",
+        seed: int = 0,
+        progress_bar: bool = True,
+    ) -> None:
+        """Train on every registered sample, from weights drawn anew from ``seed``.
+
+        Parameters
+        ----------
+        max_epochs
+            Upper bound; training stops earlier when the validation error stops improving.
+        batch_size
+            Samples per step.
+        lr
+            Adam learning rate.
+        weight_decay
+            L2 penalty on all weights (regularisation for small cohorts).
+        kl_weight
+            Weight of the KL term (beta of a beta-VAE; 1 is the evidence lower bound).
+        kl_warmup_fraction
+            Fraction of the steps over which the KL weight rises linearly from 0, so the encoder
+            learns to use the latent space before the prior pulls it in.
+        validation_fraction
+            Samples held out to pick the best epoch and stop early.
+        patience
+            Epochs without improvement before stopping.
+        accelerator, devices
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
+        seed
+            Seed of weights, noise, batch order and validation split.
+        progress_bar
+            Show a progress bar over epochs.
+        """
+        self._train(
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
+            kl_warmup_fraction=kl_warmup_fraction, align_weight=0.0, cross_weight=0.0,
+            validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
+            seed=seed, progress_bar=progress_bar,
+        )
+
+    def get_latent_representation(self, adata: ad.AnnData | md.MuData | None = None) -> np.ndarray:
+        """Posterior means of the latent space, one row per sample of the modality."""
+        mod = self.modalities[0] if self.modalities else None
+        return self._encode(self.adata if adata is None else adata, mod)[0]
+
+    def decode(self, latent: np.ndarray) -> np.ndarray:
+        """Decode latent codes into the modality's original units (the course's "decoder").
+
+        With another OmicsVAE's latent codes this is the course's naive translation, which fails
+        because two separately trained VAEs do not share a latent space.
+        """
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        latent = np.asarray(latent, dtype=np.float32)
+        if latent.ndim != 2 or latent.shape[1] != self.module.n_latent:
+            raise ValueError(f"latent must have shape (n, {self.module.n_latent}), got {latent.shape}.")
+        return self._decode(self.modalities[0] if self.modalities else None, latent)
+
+    def sample(self, n_samples: int = 100, seed: int | None = None) -> ad.AnnData:
+        """Decode ``n_samples`` draws of the prior N(0, I) into new samples (original units).
+
+        Returns an AnnData with the modality's ``var_names`` and ``obs["synthetic"] = True``.
+        """
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        generator = torch.Generator()
+        generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+        z = torch.randn(int(n_samples), self.module.n_latent, generator=generator).numpy()
+        mod = self.modalities[0] if self.modalities else None
+        return synthetic_adata(self.decode(z), np.array([]), self.var_names_[self._key(mod)], None, prefix="vae")
+
+
+class CrossModalVAE(_VAEModel):
+    """Cross-modal VAE: one encoder and one decoder per modality, one shared latent space.
+
+    Trained on self-reconstruction of every modality a sample has, cross-reconstruction of every
+    other modality for samples that have several, a KL term with warm-up, and alignment of the
+    posteriors of paired modalities. Translation = encoder of the source + decoder of the target.
+    Samples with only some modalities are used for what they have (self-reconstruction).
+
+    Parameters
+    ----------
+    mdata
+        MuData registered with :meth:`setup_mudata`.
+    """
+
+    __doc__ += _ARCHITECTURE_DOC
+
+    def __init__(
+        self,
+        mdata: md.MuData,
+        n_latent: int = 16,
+        n_hidden: int = 128,
+        n_layers: int = 1,
+        dropout_rate: float = 0.2,
+        input_dropout: float = 0.3,
+        linear_path: bool = True,
+        data_types: dict | None = None,
+    ):
+        if not isinstance(mdata, md.MuData):
+            raise TypeError(f"CrossModalVAE needs a MuData, got {type(mdata).__name__}.")
+        super().__init__(mdata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types)
+        _, X, present = self._resident_data()
+        n_paired = int(np.all([p > 0 for p in present.values()], axis=0).sum())
+        if n_paired == 0:
+            raise ValueError(f"no sample has all of the modalities {self.modalities}; a translator needs paired samples.")
+        self._model_summary_string = (
+            f"CrossModalVAE on {', '.join(f'{m} ({self.data_types_[m]})' for m in self.modalities)}: "
+            f"{len(next(iter(X.values())))} samples, {n_paired} with every modality; n_latent={n_latent}"
+        )
+        self.init_params_ = self._get_init_params(locals())
+
+    @classmethod
+    def setup_mudata(cls, mdata: md.MuData, modalities: list[str] = ("mrna", "meth"), labels_key: str | None = None, layer: str | None = None, **kwargs):
+        """Register two or more modalities of a MuData.
+
+        Parameters
+        ----------
+        mdata
+            The data; samples may lack some modalities.
+        modalities
+            The modalities to model, e.g. ``["mrna", "meth"]``.
+        labels_key
+            ``mdata.obs`` column with a class label; recorded for evaluation and plots, not used
+            in training.
+        layer
+            Matrix of each modality to model instead of ``.X``.
+        """
+        if isinstance(modalities, str) or len(modalities) < 2:
+            raise ValueError(f"modalities must name at least two modalities, got {modalities!r}.")
+        modalities = list(modalities)
+        check_modalities(mdata, modalities, "modalities")
+        check_labels_key(mdata, labels_key)
+        register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
+
+    @classmethod
+    def setup_anndata(cls, adata, **kwargs):
+        """Not available: a cross-modal model needs a MuData with several modalities."""
+        raise TypeError("CrossModalVAE needs several modalities: use CrossModalVAE.setup_mudata on a MuData.")
+
+    def train(
+        self,
+        max_epochs: int = 300,
+        *,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-3,
+        kl_weight: float = 1.0,
+        kl_warmup_fraction: float = 0.3,
+        align_weight: float = 1.0,
+        cross_weight: float = 1.0,
+        validation_fraction: float = 0.1,
+        patience: int = 20,
+        accelerator: str = "auto",
+        devices="auto",
+        seed: int = 0,
+        progress_bar: bool = True,
+    ) -> None:
+        """Train on every registered sample, from weights drawn anew from ``seed``.
+
+        Parameters
+        ----------
+        max_epochs
+            Upper bound; training stops when the validation translation error stops improving.
+        batch_size
+            Samples per step.
+        lr
+            Adam learning rate.
+        weight_decay
+            L2 penalty on all weights (regularisation for small cohorts).
+        kl_weight
+            Weight of the KL term (1: the evidence lower bound).
+        kl_warmup_fraction
+            Fraction of the steps over which the KL weight rises linearly from 0.
+        align_weight
+            Weight of the squared distance between posterior means of paired modalities: pulls
+            a sample's codes from different modalities to the same point.
+        cross_weight
+            Weight of cross-reconstruction (decoding modality B from A's code): the term that
+            makes translation work.
+        validation_fraction
+            Fraction of the samples with every modality held out to pick the best epoch.
+        patience
+            Epochs without improvement before stopping.
+        accelerator, devices
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
+        seed
+            Seed of weights, noise, batch order and validation split.
+        progress_bar
+            Show a progress bar over epochs.
+        """
+        self._train(
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
+            kl_warmup_fraction=kl_warmup_fraction, align_weight=align_weight, cross_weight=cross_weight,
+            validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
+            seed=seed, progress_bar=progress_bar,
+        )
+
+    def _check_pair(self, source: str, target: str) -> None:
+        for arg, mod in (("source", source), ("target", target)):
+            if mod not in self.modalities:
+                raise KeyError(f"{arg}={mod!r}: the model was trained on {self.modalities}, not on {mod!r}.")
+        if source == target:
+            raise ValueError(f"source and target are both {source!r}; translation needs two modalities.")
+
+    def translate(
+        self,
+        mdata: md.MuData | ad.AnnData | None = None,
+        *,
+        source: str = "mrna",
+        target: str = "meth",
+        n_samples: int = 1,
+        return_std: bool = False,
+        seed: int | None = 0,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predict ``target`` from ``source`` for every sample that has the source.
+
+        Parameters
+        ----------
+        mdata
+            Data with the source modality (a MuData, or the source AnnData itself); default: the
+            registered data. Its source features must equal those of training.
+        source, target
+            Modalities the model was trained on.
+        n_samples
+            1: decode the posterior mean (the best point prediction). More: decode that many
+            posterior draws and return their mean, so that ``return_std`` can show the spread.
+        return_std
+            Also return the per-value standard deviation over the posterior draws (needs
+            ``n_samples > 1``): how uncertain the translation is, in the target's units.
+        seed
+            Seed of the posterior draws.
+
+        Returns
+        -------
+        Array (n samples with the source, n target features) in the target's original units (beta
+        values stay in (0, 1)); rows in the order of the source modality's ``obs_names``. With
+        ``return_std``: ``(mean, std)``.
+        """
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_pair(source, target)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        if return_std and n_samples < 2:
+            raise ValueError("return_std needs n_samples > 1 posterior draws.")
+        data = self.adata if mdata is None else mdata
+        if isinstance(data, ad.AnnData):
+            data = md.MuData({source: data})
+        Z, _ = self._model_space(data, source)
+        pipeline = self._pipeline(target)
+        x = torch.from_numpy(Z)
+        if n_samples == 1:
+            return pipeline.inverse(self.module.translate(source, target, x).numpy())
+        generator = torch.Generator()
+        generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+        draws = self.module.translate(source, target, x, n_samples=int(n_samples), generator=generator).numpy()
+        values = np.stack([pipeline.inverse(d) for d in draws])
+        mean = values.mean(axis=0)
+        return (mean, values.std(axis=0)) if return_std else mean
+
+    def get_latent_representation(self, mdata: md.MuData | None = None, modality: str | None = None) -> np.ndarray:
+        """Posterior means of the shared latent space.
+
+        ``modality=None``: the joint code of every sample of ``mdata``, the average of the codes of
+        the modalities it has (rows in ``mdata.obs_names`` order). ``modality="mrna"``: the code from
+        that modality's encoder, for the samples that have it.
+        """
+        data = self.adata if mdata is None else mdata
+        if modality is not None:
+            if modality not in self.modalities:
+                raise KeyError(f"modality={modality!r}: the model was trained on {self.modalities}.")
+            return self._encode(data, modality)[0]
+        total = np.zeros((data.n_obs, self.module.n_latent), dtype=np.float64)
+        count = np.zeros(data.n_obs)
+        for mod in self.modalities:
+            if mod not in data.mod:
+                continue
+            codes, obs = self._encode(data, mod)
+            rows = data.obs_names.get_indexer(obs)
+            total[rows] += codes
+            count[rows] += 1
+        if (count == 0).any():
+            missing = data.obs_names[count == 0]
+            raise ValueError(f"{len(missing)} sample(s) have none of the modalities {self.modalities}, e.g. {missing[0]}.")
+        return (total / count[:, None]).astype(np.float32)
