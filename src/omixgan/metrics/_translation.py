@@ -11,13 +11,14 @@ from sklearn.preprocessing import StandardScaler
 
 
 def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    constant = (np.ptp(a, axis=0) == 0) | (np.ptp(b, axis=0) == 0)
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
     denom = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a * b).sum(axis=0) / denom
     # a constant prediction carries no information about which sample is which: r = 0.
-    return np.where(denom > 0, r, 0.0)
+    return np.where(constant, 0.0, r)
 
 
 def per_feature_pearson(true: np.ndarray, pred: np.ndarray) -> np.ndarray:

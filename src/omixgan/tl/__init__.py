@@ -2,5 +2,6 @@
 
 from ._baselines import class_gaussian, copy_training, smote
 from ._evaluate_generation import evaluate_generation
+from ._translation import embed, evaluate_translation, translate
 
-__all__ = ["smote", "class_gaussian", "copy_training", "evaluate_generation"]
+__all__ = ["smote", "class_gaussian", "copy_training", "evaluate_generation", "translate", "embed", "evaluate_translation"]
