@@ -127,15 +127,16 @@ def copy_training(
     layer: str | None = None,
     random_state: int = 0,
 ) -> ad.AnnData:
-    """"Synthetic" samples that are copies of training samples (drawn without replacement while
-    possible): the baseline that shows what perfect memorisation scores. Same parameters and
-    output as :func:`smote`."""
+    """"Synthetic" samples that are copies of training samples, drawn with replacement as a
+    generator that memorised its training set would: the baseline that shows what memorisation
+    scores (DCR ratio 0; the repeated copies also give the two-sample classifier something to
+    find). Same parameters and output as :func:`smote`."""
     X, labels = _class_data(adata, labels_key, layer)
     counts = resolve_counts(n_per_class, np.unique(labels))
     rng = np.random.default_rng(random_state)
     out_X, out_y = [], []
     for cls_name, n in counts.items():
         members = X[labels == cls_name]
-        out_X.append(members[rng.choice(len(members), n, replace=n > len(members))])
+        out_X.append(members[rng.choice(len(members), n, replace=True)])
         out_y += [cls_name] * n
     return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix="copy")
