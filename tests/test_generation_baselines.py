@@ -83,3 +83,24 @@ def test_evaluate_generation_table_ranks_baselines():
     assert table.loc["class Gaussian", "tstr_accuracy"] > 0.95
     with pytest.raises(ValueError, match="same order"):
         og.tl.evaluate_generation(train, {"x": smote[:, ::-1].copy()}, reference=ref, labels_key="cls")
+
+
+@pytest.mark.parametrize("method", ["smote", "gan"])
+def test_oversample_balances_and_flags(method):
+    adata = _two_class(n=60)
+    adata = adata[np.r_[0:30, 30:42]].copy()  # classes a: 30, b: 12
+    before = adata.copy()
+    out = og.tl.oversample(adata, labels_key="cls", method=method, max_steps=20, eval_every=10) if method == "gan" else og.tl.oversample(adata, labels_key="cls", method=method)
+    assert out.obs["cls"].value_counts().to_dict() == {"a": 30, "b": 30}
+    assert out.obs["synthetic"].sum() == 18
+    assert list(out.obs_names[:42]) == list(adata.obs_names)
+    np.testing.assert_array_equal(adata.X, before.X)
+    assert list(adata.obs.columns) == ["cls"]
+
+
+def test_oversample_errors():
+    adata = _two_class()
+    with pytest.raises(ValueError, match="method must be one of"):
+        og.tl.oversample(adata, labels_key="cls", method="vae")
+    with pytest.raises(KeyError, match=r"unknown class\(es\) \['z'\]"):
+        og.tl.oversample(adata, labels_key="cls", method="smote", target_counts={"z": 100})

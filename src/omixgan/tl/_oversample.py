@@ -1,0 +1,92 @@
+"""Balance classes with synthetic samples (SMOTE or a GAN), keeping real and synthetic apart."""
+
+from __future__ import annotations
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+
+from ..model import OmicsGAN
+from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
+from ..model._base import check_labels_key, check_modalities
+from ._baselines import smote
+
+METHODS = ("gan", "smote")
+
+
+def oversample(
+    data: ad.AnnData | md.MuData,
+    *,
+    labels_key: str,
+    method: str = "gan",
+    target_counts: dict | None = None,
+    modality: str | None = None,
+    model: OmicsGAN | None = None,
+    random_state: int = 0,
+    **train_kwargs,
+) -> ad.AnnData:
+    """Add synthetic samples until every class reaches its target size.
+
+    Parameters
+    ----------
+    data
+        One modality (AnnData), or a MuData with ``modality``.
+    labels_key
+        ``.obs`` column with the class.
+    method
+        ``"gan"`` (an :class:`~omixgan.models.OmicsGAN`, trained here with defaults unless ``model``
+        is given; ``per_class=False`` when a class is too small for its own GAN) or ``"smote"``.
+    target_counts
+        ``{class: total size}``; None balances every class to the size of the largest.
+    modality
+        The modality to oversample when ``data`` is a MuData.
+    model
+        A trained OmicsGAN of the same features to sample from (``method="gan"``).
+    random_state
+        Seed of training and sampling.
+    **train_kwargs
+        Passed to :meth:`OmicsGAN.train` when a GAN is trained here.
+
+    Returns
+    -------
+    A new AnnData: the real samples followed by the synthetic ones, ``obs["synthetic"]`` telling
+    them apart. ``data`` is not modified.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if isinstance(data, md.MuData):
+        if modality is None:
+            raise ValueError(f"data is a MuData: name the modality to oversample, one of {list(data.mod)}.")
+        check_modalities(data, [modality], "modality")
+        check_labels_key(data, labels_key)
+        adata = data.mod[modality].copy()
+        adata.obs[labels_key] = data.obs.loc[adata.obs_names, labels_key].to_numpy()
+    else:
+        check_labels_key(data, labels_key)
+        adata = data.copy()
+    sizes = adata.obs[labels_key].astype(str).value_counts()
+    if target_counts is None:
+        target_counts = {c: int(sizes.max()) for c in sizes.index}
+    target_counts = {str(k): int(v) for k, v in target_counts.items()}
+    unknown = [c for c in target_counts if c not in sizes.index]
+    if unknown:
+        raise KeyError(f"unknown class(es) {unknown} in target_counts; classes: {list(sizes.index)}.")
+    n_new = {c: max(0, target_counts[c] - int(sizes[c])) for c in target_counts}
+    if method == "smote":
+        new = smote(adata, labels_key=labels_key, n_per_class=n_new, random_state=random_state)
+    else:
+        if model is None:
+            OmicsGAN.setup_anndata(adata, labels_key=labels_key)
+            per_class = bool(sizes.min() >= MIN_SAMPLES_PER_CLASS)
+            model = OmicsGAN(adata, per_class=per_class)
+            model.train(seed=random_state, **{"progress_bar": False, **train_kwargs})
+        new = model.sample(n_new, seed=random_state)
+        new.obs[labels_key] = new.obs[labels_key].astype(str)
+    real = ad.AnnData(X=np.asarray(adata.X, dtype=np.float32), obs=pd.DataFrame({labels_key: adata.obs[labels_key].astype(str).to_numpy(), "synthetic": False}, index=adata.obs_names), var=adata.var[[]])
+    new.obs = new.obs[[labels_key, "synthetic"]]
+    out = ad.concat([real, new], merge="same")
+    out.obs[labels_key] = out.obs[labels_key].astype("category")
+    out.obs["synthetic"] = out.obs["synthetic"].astype(bool)
+    out.uns["oversample"] = {"params": {"method": method, "labels_key": labels_key, "random_state": random_state, "n_new": n_new}}
+    return out
