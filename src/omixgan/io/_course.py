@@ -99,6 +99,7 @@ def make_mudata(modalities: dict[str, ad.AnnData]) -> md.MuData:
     their modality, so shared names are expected, not a problem."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Cannot join columns with the same name")
+        warnings.filterwarnings("ignore", category=FutureWarning, module="mudata")
         return md.MuData(modalities)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..io._course import make_mudata
 from ..module._vae import VAEEnsembleModule
 from ..pp import Pipeline
 from ..train import make_fabric, progress_bar as make_progress_bar, seed_everything
@@ -490,7 +491,7 @@ class CrossModalVAE(_VAEModel):
             raise ValueError("return_std needs n_samples > 1 posterior draws.")
         data = self.adata if mdata is None else mdata
         if isinstance(data, ad.AnnData):
-            data = md.MuData({source: data})
+            data = make_mudata({source: data})
         Z, _ = self._model_space(data, source)
         pipeline = self._pipeline(target)
         x = torch.from_numpy(Z)

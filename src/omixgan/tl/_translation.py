@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import anndata as ad
 import mudata as md
@@ -14,6 +15,15 @@ from .. import metrics
 from ..io._course import make_mudata
 from ..model import CrossModalVAE, OmicsVAE
 from ..model._base import check_labels_key, check_modalities
+
+
+def _update_quietly(mdata: md.MuData) -> None:
+    """``mdata.update()`` without mudata's notices about its future defaults and shared feature
+    names, which concern columns omixgan never pulls."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="mudata")
+        warnings.filterwarnings("ignore", message="Cannot join columns with the same name")
+        mdata.update()
 
 
 def _check_source_target(mdata: md.MuData, source: str, target: str) -> None:
@@ -107,7 +117,7 @@ def translate(
     layer[rows >= 0] = prediction[rows[rows >= 0]]
     mdata[target].layers[f"translated_from_{source}"] = layer
     mdata.mod[key_added] = result
-    mdata.update()
+    _update_quietly(mdata)
     mdata.uns[key_added] = {
         "params": {
             "source": source,
@@ -243,7 +253,8 @@ def evaluate_translation(
                 adata = keep[mod]
                 OmicsVAE.setup_anndata(adata)
                 vaes[mod] = OmicsVAE(adata)
-                vaes[mod].train(seed=random_state, progress_bar=False)
+                single = {k: v for k, v in (train_kwargs or {}).items() if k not in ("align_weight", "cross_weight")}
+                vaes[mod].train(seed=random_state, **{"progress_bar": False, **single})
             return vaes[target].decode(vaes[source].get_latent_representation(mdata[source][test_names].copy()))
 
         timed("naive two-VAE swap", swap)
