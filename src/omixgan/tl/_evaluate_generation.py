@@ -87,8 +87,8 @@ def evaluate_generation(
     - ``two_sample_auc``: cross-validated random-forest AUC, synthetic vs reference (0.5 ideal).
     - ``dcr_ratio``: median distance to the closest training sample, synthetic over reference
       (about 1 ideal; well below 1 means copying).
-    - ``mean_difference``: mean |difference of feature means| in reference standard deviations.
-    - ``log_variance_ratio``: mean |log variance ratio| per feature (0 ideal).
+    - ``mean_difference``: mean absolute difference of feature means, in reference standard deviations.
+    - ``log_variance_ratio``: mean absolute log ratio of feature variances (0 ideal).
     - ``correlation_distance``: RMS difference of the feature correlation matrices.
     - ``mmd``: squared MMD, Gaussian kernel.
     - ``tstr_accuracy``, ``tstr_macro_f1``: a classifier trained on the synthetic samples, tested

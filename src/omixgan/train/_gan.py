@@ -12,6 +12,10 @@ from ..module._gan import critic_loss, generator_loss, gradient_penalty
 from ._loop import IndexBatches
 
 
+#: Samples generated to score a snapshot: enough for a stable covariance of a few hundred features.
+SELECTION_SAMPLES = 1000
+
+
 class FrechetScore:
     """Fréchet distance between Gaussian fits of validation samples and generated samples.
 
@@ -95,6 +99,8 @@ def train_pair(
     def noise(n):
         return torch.randn(n, n_latent, generator=rng).to(device)
 
+    # the same noise at every evaluation, so snapshots are compared on equal terms
+    selection_noise = noise(SELECTION_SAMPLES)
     history = {"step": [], "critic_loss": [], "generator_loss": [], "score": []}
     best_state, best_score = None, np.inf
     for step in range(1, config.max_steps + 1):
@@ -128,7 +134,7 @@ def train_pair(
                 for p_ema, p in zip(ema_net.parameters(), raw_generator.parameters()):
                     p_ema.lerp_(p, 1.0 - decay)
         if step % config.eval_every == 0 or step == config.max_steps:
-            current = _evaluate(ema_net, n_latent, y is not None, scores, rng, device)
+            current = _evaluate(ema_net, selection_noise, y is not None, scores)
             history["step"].append(step)
             history["critic_loss"].append(float(loss_c.detach()))
             history["generator_loss"].append(float(loss_g.detach()))
@@ -145,15 +151,13 @@ def train_pair(
 
 
 @torch.no_grad()
-def _evaluate(generator_net, n_latent, conditional, scores, rng, device) -> float:
+def _evaluate(generator_net, selection_noise, conditional, scores) -> float:
     """Mean Fréchet score over the classes a pair generates (one score per class)."""
     was_training = generator_net.training
     generator_net.eval()
     values = []
     for k, scorer in enumerate(scores):
-        n = 1000
-        z = torch.randn(n, n_latent, generator=rng).to(device)
-        yk = torch.full((n,), k, dtype=torch.long, device=device) if conditional else None
-        values.append(scorer(generator_net(z, yk).float().cpu().numpy()))
+        yk = torch.full((len(selection_noise),), k, dtype=torch.long, device=selection_noise.device) if conditional else None
+        values.append(scorer(generator_net(selection_noise, yk).float().cpu().numpy()))
     generator_net.train(was_training)
     return float(np.mean(values))
