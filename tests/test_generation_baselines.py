@@ -81,6 +81,8 @@ def test_evaluate_generation_table_ranks_baselines():
     assert table.loc["copy of train", "dcr_ratio"] == 0.0
     assert table.loc["SMOTE", "dcr_ratio"] < 0.8 < table.loc["class Gaussian", "dcr_ratio"]
     assert table.loc["class Gaussian", "tstr_accuracy"] > 0.95
+    with pytest.raises(ValueError, match="held-out real samples"):
+        og.tl.evaluate_generation(train, {"SMOTE": smote}, labels_key="cls")
     with pytest.raises(ValueError, match="same order"):
         og.tl.evaluate_generation(train, {"x": smote[:, ::-1].copy()}, reference=ref, labels_key="cls")
 

@@ -51,7 +51,7 @@ def evaluate_generation(
     train: ad.AnnData,
     synthetic: dict[str, ad.AnnData],
     *,
-    reference: ad.AnnData,
+    reference: ad.AnnData | None = None,
     labels_key: str | None,
     baselines: bool = True,
     layer: str | None = None,
@@ -99,6 +99,12 @@ def evaluate_generation(
     All scores are computed after standardising every feature with the training samples' mean
     and standard deviation, so features count equally whatever their units.
     """
+    if reference is None:
+        raise ValueError(
+            "reference: pass held-out real samples that no generator saw in training (e.g. split "
+            "with sklearn's train_test_split before training). Scoring against the training samples "
+            "would reward a generator that copies them."
+        )
     for name, obj in (("train", train), ("reference", reference)):
         if not isinstance(obj, ad.AnnData):
             raise TypeError(f"{name} must be an AnnData (one modality), got {type(obj).__name__}.")
