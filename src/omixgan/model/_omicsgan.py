@@ -19,7 +19,86 @@ from ._base import OmixModel, check_labels_key, check_modalities, default_pipeli
 MIN_SAMPLES_PER_CLASS = 10
 
 
-class OmicsGAN(OmixModel):
+def check_class_sizes(labels: np.ndarray, minimum: int, hint: str = "") -> None:
+    counts = pd.Series(labels).value_counts()
+    small = counts[counts < minimum]
+    if len(small):
+        raise ValueError(
+            f"class(es) {', '.join(f'{c!r} ({n} samples)' for c, n in small.items())} have fewer than "
+            f"{minimum} samples, too few to train a GAN on.{hint}"
+        )
+
+
+class _GANModel(OmixModel):
+    """What the GAN models share: per-class z-scoring, the training loop, generation."""
+
+    def _fit_class_scaling(self, Z: np.ndarray, labels: np.ndarray) -> None:
+        # Every class is learned z-scored: the generator starts at the class's location and scale
+        # and spends its steps on the shape (measured: two-sample AUC 0.97 -> 0.70 at equal steps).
+        self.classes_ = sorted(np.unique(labels).tolist())
+        class_index = np.searchsorted(self.classes_, labels)
+        self.class_mean_ = np.stack([Z[class_index == k].mean(axis=0) for k in range(len(self.classes_))])
+        sd = np.stack([Z[class_index == k].std(axis=0) for k in range(len(self.classes_))])
+        self.class_std_ = np.where(sd > 0, sd, 1.0)
+
+    def _fit(self, Z: np.ndarray, labels: np.ndarray, *, per_class: bool, loss: str, max_steps, batch_size, n_critic, lr, betas, ema_decay, gp_weight, clip_value, eval_every, accelerator, devices, seed, progress_bar) -> None:
+        """Train every generator/critic pair of ``self.module`` on model-space rows ``Z``."""
+        for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("n_critic", n_critic), ("eval_every", eval_every)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        rng = seed_everything(seed)
+        self.module.reset_parameters(seed)
+        fabric = make_fabric(accelerator, devices)
+        class_index = np.searchsorted(self.classes_, labels)
+        Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
+        config = GANTrainConfig(loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
+        n_pairs = len(self.module.generators)
+        bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)
+        history = []
+        self.module.train()
+        for pair in range(n_pairs):
+            rows = class_index == pair if per_class else np.ones(len(Z), dtype=bool)
+            X = fabric.to_device(torch.from_numpy(Z[rows]))
+            y = None if per_class else fabric.to_device(torch.from_numpy(class_index[rows]).long())
+            scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if per_class else range(len(self.classes_)))]
+            h = train_pair(
+                fabric, self.module.generators[pair], self.module.critics[pair], X, y,
+                n_latent=self.module.n_latent, config=config, rng=rng, scores=scores, progress_bar=bar,
+            )
+            label = self.classes_[pair] if per_class else "all"
+            history.append(pd.DataFrame({k: v for k, v in h.items() if k != "best_step"}).assign(gan=label))
+        bar.close()
+        self.module.eval()
+        self.module.to("cpu")
+        self.history_ = pd.concat(history, ignore_index=True)
+        self.is_trained_ = True
+
+    @property
+    def history(self) -> pd.DataFrame | None:
+        """Per evaluation: ``gan`` (class, or "all" for a conditional GAN), ``step``,
+        ``critic_loss``, ``generator_loss``, ``score`` (Fréchet distance to the class's training
+        samples; the snapshot with the lowest was kept)."""
+        return self.history_
+
+    def _generate(self, n_per_class, seed) -> tuple[np.ndarray, np.ndarray]:
+        """Model-space rows and their labels, ``n_per_class`` per class."""
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() before sample().")
+        counts = resolve_counts(n_per_class, self.classes_)
+        generator = torch.Generator()
+        generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+        device = next(self.module.parameters()).device
+        blocks, labels = [np.empty((0, self.class_mean_.shape[1]), dtype=np.float32)], []
+        for cls_name, n in counts.items():
+            if n == 0:
+                continue
+            k = self.classes_.index(cls_name)
+            Z = self.module.generate(k, n, generator, device).float().cpu().numpy()
+            blocks.append(Z * self.class_std_[k] + self.class_mean_[k])
+            labels += [cls_name] * n
+        return np.vstack(blocks).astype(np.float32), np.asarray(labels)
+
+
+class OmicsGAN(_GANModel):
     """Generative adversarial network for the samples of one omics modality.
 
     Parameters
@@ -30,7 +109,9 @@ class OmicsGAN(OmixModel):
         ``True``: one independent GAN per class, each trained only on that class's samples (the
         course's request; no class can leak into another). ``False``: one class-conditional GAN
         (class embedding in the generator, projection critic), which shares what classes have in
-        common and so copes better with small classes.
+        common and so copes better with small classes. Either way every class is learned z-scored
+        (its mean and standard deviation are restored on output), so the networks spend their
+        capacity on the shape of the distribution.
     loss
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
         ``"wgan"`` (weight clipping) or ``"gan"`` (the original minimax, non-saturating form).
@@ -78,25 +159,14 @@ class OmicsGAN(OmixModel):
         source = self._modality_adata(adata, modality)
         X = self._matrix(source, modality)
         labels = self._labels(adata, source.obs_names)
-        self.classes_ = sorted(np.unique(labels).tolist())
-        counts = pd.Series(labels).value_counts()
-        minimum = MIN_SAMPLES_PER_CLASS if per_class else 2
-        small = counts[counts < minimum]
-        if len(small):
-            hint = " Use per_class=False: one conditional GAN shares strength across classes." if per_class else ""
-            raise ValueError(
-                f"class(es) {', '.join(f'{c!r} ({n} samples)' for c, n in small.items())} have fewer than "
-                f"{minimum} samples, too few to train a GAN on.{hint}"
-            )
+        if per_class:
+            check_class_sizes(labels, MIN_SAMPLES_PER_CLASS, " Use per_class=False: one conditional GAN shares strength across classes.")
+        else:
+            check_class_sizes(labels, 2)
         pipeline, self.data_type_ = default_pipeline(X, data_type)
         Z = pipeline.fit_transform(X)
         self.pipeline_state_ = pipeline.state()
-        # A per-class GAN learns its class z-scored: it starts at the right location and scale
-        # and spends its steps on the shape (measured: two-sample AUC 0.97 -> 0.70 at equal steps).
-        class_index = np.searchsorted(self.classes_, labels)
-        self.class_mean_ = np.stack([Z[class_index == k].mean(axis=0) for k in range(len(self.classes_))])
-        sd = np.stack([Z[class_index == k].std(axis=0) for k in range(len(self.classes_))])
-        self.class_std_ = np.where(sd > 0, sd, 1.0)
+        self._fit_class_scaling(Z, labels)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
         self.history_ = None
         n_latent = n_latent or int(np.clip(X.shape[1], 64, 512))
@@ -205,46 +275,15 @@ class OmicsGAN(OmixModel):
         progress_bar
             Show a progress bar.
         """
-        for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("n_critic", n_critic), ("eval_every", eval_every)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        rng = seed_everything(seed)
-        self.module.reset_parameters(seed)
-        fabric = make_fabric(accelerator, devices)
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(self.adata, modality)
         Z = Pipeline.from_state(self.pipeline_state_).transform(self._matrix(source, modality))
-        labels = self._labels(self.adata, source.obs_names)
-        class_index = np.searchsorted(self.classes_, labels)
-        if self.per_class:
-            Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
-        config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
-        n_pairs = len(self.module.generators)
-        bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc="OmicsGAN")
-        history = []
-        self.module.train()
-        for pair in range(n_pairs):
-            rows = class_index == pair if self.per_class else np.ones(len(Z), dtype=bool)
-            X = fabric.to_device(torch.from_numpy(Z[rows]))
-            y = None if self.per_class else fabric.to_device(torch.from_numpy(class_index[rows]).long())
-            scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if self.per_class else range(len(self.classes_)))]
-            h = train_pair(
-                fabric, self.module.generators[pair], self.module.critics[pair], X, y,
-                n_latent=self.module.n_latent, config=config, rng=rng, scores=scores, progress_bar=bar,
-            )
-            label = self.classes_[pair] if self.per_class else "all"
-            history.append(pd.DataFrame({k: v for k, v in h.items() if k != "best_step"}).assign(gan=label))
-        bar.close()
-        self.module.eval()
-        self.module.to("cpu")
-        self.history_ = pd.concat(history, ignore_index=True)
-        self.is_trained_ = True
-
-    @property
-    def history(self) -> pd.DataFrame | None:
-        """Per evaluation: ``gan`` (class, or "all"), ``step``, ``critic_loss``, ``generator_loss``,
-        ``score`` (Fréchet distance to the class's training samples; the lowest was kept)."""
-        return self.history_
+        self._fit(
+            Z, self._labels(self.adata, source.obs_names), per_class=self.per_class, loss=self.loss,
+            max_steps=max_steps, batch_size=batch_size, n_critic=n_critic, lr=lr, betas=betas, ema_decay=ema_decay,
+            gp_weight=gp_weight, clip_value=clip_value, eval_every=eval_every, accelerator=accelerator,
+            devices=devices, seed=seed, progress_bar=progress_bar,
+        )
 
     # --- sampling -------------------------------------------------------------------------------
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> ad.AnnData:
@@ -262,21 +301,6 @@ class OmicsGAN(OmixModel):
         AnnData with the modality's ``var_names``, ``obs[labels_key]`` (categorical) and
         ``obs["synthetic"] = True``; methylation beta values stay in (0, 1).
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() before sample().")
-        counts = resolve_counts(n_per_class, self.classes_)
-        generator = torch.Generator()
-        generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
-        pipeline = Pipeline.from_state(self.pipeline_state_)
-        device = next(self.module.parameters()).device
-        blocks, labels = [], []
-        for cls_name, n in counts.items():
-            if n == 0:
-                continue
-            k = self.classes_.index(cls_name)
-            Z = self.module.generate(k, n, generator, device).float().cpu().numpy()
-            if self.per_class:
-                Z = Z * self.class_std_[k] + self.class_mean_[k]
-            blocks.append(pipeline.inverse(Z))
-            labels += [cls_name] * n
-        X = np.vstack(blocks) if blocks else np.empty((0, len(self.var_names_)), dtype=np.float32)
-        return synthetic_adata(X, np.asarray(labels), self.var_names_, self.labels_key, prefix="gan")
+        Z, labels = self._generate(n_per_class, seed)
+        X = Pipeline.from_state(self.pipeline_state_).inverse(Z)
+        return synthetic_adata(X, labels, self.var_names_, self.labels_key, prefix="gan")

@@ -113,3 +113,65 @@ class GANModule(OmixModule):
             return self.generators[class_index](z)
         y = torch.full((n,), class_index, dtype=torch.long, device=device)
         return self.generators[0](z, y)
+
+
+class MultiOmicsGenerator(nn.Module):
+    """Noise + class to all modalities of a sample: a shared trunk, one head per modality.
+
+    Each head is ``Linear(trunk) + Linear(noise)``: the noise path lets every modality (and the
+    coupling between them) start as a joint Gaussian; the trunk adds what is not linear. The
+    output is the modalities concatenated, so the WGAN-GP loop treats it like one modality.
+    """
+
+    def __init__(self, n_latent: int, n_outputs: list[int], n_hidden: int, n_layers: int, n_classes: int):
+        super().__init__()
+        self.n_latent = n_latent
+        self.embedding = nn.Embedding(n_classes, n_latent)
+        self.trunk = mlp(2 * n_latent, n_hidden, n_layers)
+        self.heads = nn.ModuleList([nn.Linear(n_hidden, d) for d in n_outputs])
+        self.linear = nn.ModuleList([nn.Linear(n_latent, d, bias=False) for d in n_outputs])
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(torch.cat([z, self.embedding(y)], dim=1))
+        return torch.cat([head(h) + lin(z) for head, lin in zip(self.heads, self.linear)], dim=1)
+
+
+class MultiOmicsCritic(nn.Module):
+    """One encoder per modality, joined, then a score with a class projection term."""
+
+    def __init__(self, n_inputs: list[int], n_hidden: int, n_layers: int, n_classes: int):
+        super().__init__()
+        self.splits = list(n_inputs)
+        self.encoders = nn.ModuleList([mlp(d, n_hidden, 1) for d in n_inputs])
+        self.body = mlp(n_hidden * len(n_inputs), n_hidden, max(n_layers - 1, 1))
+        self.head = nn.Linear(n_hidden, 1)
+        self.projection = nn.Embedding(n_classes, n_hidden)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(x, self.splits, dim=1)
+        h = self.body(torch.cat([enc(p) for enc, p in zip(self.encoders, parts)], dim=1))
+        return self.head(h).squeeze(1) + (self.projection(y) * h).sum(dim=1)
+
+
+class MultiOmicsGANModule(OmixModule):
+    """A class-conditional generator/critic pair over several modalities."""
+
+    def __init__(self, n_inputs: list[int], n_classes: int, *, n_latent: int, n_hidden: int, n_layers: int, n_hidden_critic: int):
+        super().__init__()
+        self.n_latent = n_latent
+        self.generators = nn.ModuleList([MultiOmicsGenerator(n_latent, n_inputs, n_hidden, n_layers, n_classes)])
+        self.critics = nn.ModuleList([MultiOmicsCritic(n_inputs, n_hidden_critic, n_layers, n_classes)])
+
+    def reset_parameters(self, seed: int) -> None:
+        """Fresh weights from ``seed``; the heads start at zero (a joint Gaussian to begin with)."""
+        super().reset_parameters(seed)
+        with torch.no_grad():
+            for head in self.generators[0].heads:
+                head.weight.zero_()
+                head.bias.zero_()
+
+    @torch.no_grad()
+    def generate(self, class_index: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        z = torch.randn(n, self.n_latent, generator=generator).to(device)
+        y = torch.full((n,), class_index, dtype=torch.long, device=device)
+        return self.generators[0](z, y)
