@@ -50,3 +50,17 @@ def test_errors(trained):
         og.models.MultiOmicsGAN.setup_anndata(mdata["mrna"])
     with pytest.raises(KeyError, match=r"unknown class\(es\)"):
         gan.sample({"nope": 1})
+
+
+def test_evaluate_multiomics_generation(trained):
+    mdata, gan = trained
+    names = mdata["meth"].obs_names
+    train, reference = mdata[names[:60]].copy(), mdata[names[60:]].copy()
+    table = og.tl.evaluate_multiomics_generation(train, {"GAN": gan.sample(25, seed=0)}, reference=reference, labels_key="cls")
+    assert list(table.index) == ["held-out real (control)", "GAN", "class Gaussian per modality", "copy of train"]
+    assert {"mrna_two_sample_auc", "meth_dcr_ratio", "joint_two_sample_auc", "cross_correlation_distance"} <= set(table.columns)
+    assert table.loc["copy of train", "joint_dcr_ratio"] == 0.0
+    # the toy's modalities share a factor beyond the class: independent Gaussians lose that coupling
+    assert table.loc["class Gaussian per modality", "cross_correlation_distance"] > table.loc["copy of train", "cross_correlation_distance"]
+    with pytest.raises(TypeError, match="must be a MuData"):
+        og.tl.evaluate_multiomics_generation(train["mrna"], {}, reference=reference, labels_key="cls")

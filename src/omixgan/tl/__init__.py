@@ -1,8 +1,8 @@
 """Scanpy-style tools: baselines, generation and translation on top of models and metrics."""
 
 from ._baselines import class_gaussian, copy_training, smote
-from ._evaluate_generation import evaluate_generation
+from ._evaluate_generation import evaluate_generation, evaluate_multiomics_generation
 from ._oversample import oversample
 from ._translation import embed, evaluate_translation, translate
 
-__all__ = ["smote", "class_gaussian", "copy_training", "evaluate_generation", "oversample", "translate", "embed", "evaluate_translation"]
+__all__ = ["smote", "class_gaussian", "copy_training", "evaluate_generation", "evaluate_multiomics_generation", "oversample", "translate", "embed", "evaluate_translation"]

@@ -198,7 +198,8 @@ def evaluate_translation(
     model with ``linear_blend=0``; ``feature mean``, ``class-mean oracle``, ``ridge``,
     ``kNN (PCA 50)``, ``naive two-VAE swap``), columns ``per_feature_pearson`` (the
     headline: does the prediction order samples right, per feature), ``per_sample_pearson``,
-    ``rmse`` (target's original units) and ``seconds`` (fit + predict). ``table.attrs["per_feature"]``
+    ``rmse`` (target's original units) and ``seconds`` (fit + predict; for the "VAE part only"
+    row, prediction only: it reuses the trained model). ``table.attrs["per_feature"]``
     holds a DataFrame of the per-feature Pearson r of every method (features x methods), and
     ``table.attrs["split"]`` the held-out sample names.
     """
