@@ -20,7 +20,6 @@ import warnings
 from pathlib import Path
 
 import mudata as md
-import numpy as np
 import pandas as pd
 import torch
 
@@ -149,9 +148,7 @@ def page(results: pd.DataFrame, info: dict) -> str:
             f"Class-mean oracle {fmt(r.loc[task, 'class-mean oracle'])}, kNN {fmt(r.loc[task, 'kNN (PCA 50)'])}."
         )
     course_tasks = [t for t in r.index if t.startswith("course")]
-    tcga_tasks = [t for t in r.index if t.startswith("TCGA")]
     gap = {t: r.loc[t, "CrossModalVAE"] - r.loc[t, "class-mean oracle"] for t in course_tasks}
-    naive_max = r["naive two-VAE swap"].abs().max()
     seconds_5000 = sec.loc["course 5000, mRNA -> meth", "CrossModalVAE"]
     sec_vae_vs_ridge = {t: sec.loc[t, "CrossModalVAE"] / sec.loc[t, "ridge"] for t in r.index}
 
