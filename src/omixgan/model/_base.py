@@ -44,6 +44,15 @@ def check_modalities(mdata: md.MuData, modalities: Sequence[str], argument: str)
             raise KeyError(f"{argument}: {mod!r} is not a modality of this MuData; it has {list(mdata.mod)}.")
 
 
+def check_modality_list(mdata: md.MuData, modalities) -> list[str]:
+    """``modalities`` as a list of two or more modalities of ``mdata``, or a clear error."""
+    if isinstance(modalities, str) or len(modalities) < 2:
+        raise ValueError(f"modalities must name at least two modalities, got {modalities!r}.")
+    modalities = list(modalities)
+    check_modalities(mdata, modalities, "modalities")
+    return modalities
+
+
 def check_labels_key(data: ad.AnnData | md.MuData, labels_key: str | None) -> None:
     if labels_key is not None and labels_key not in data.obs:
         where = "mdata.obs" if isinstance(data, md.MuData) else "adata.obs"

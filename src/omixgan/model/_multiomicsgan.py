@@ -8,7 +8,7 @@ import numpy as np
 from ..io._course import make_mudata
 from ..module._gan import MultiOmicsGANModule
 from ..pp import Pipeline
-from ._base import check_labels_key, check_modalities, default_pipeline, register, synthetic_adata
+from ._base import check_labels_key, check_modality_list, default_pipeline, register, synthetic_adata
 from ._omicsgan import _GANModel, check_class_sizes
 
 
@@ -98,10 +98,7 @@ class MultiOmicsGAN(_GANModel):
         layer
             Matrix of each modality to model instead of ``.X``.
         """
-        if isinstance(modalities, str) or len(modalities) < 2:
-            raise ValueError(f"modalities must name at least two modalities, got {modalities!r}.")
-        modalities = list(modalities)
-        check_modalities(mdata, modalities, "modalities")
+        modalities = check_modality_list(mdata, modalities)
         check_labels_key(mdata, labels_key)
         register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
 

@@ -13,7 +13,7 @@ from ..module._vae import VAEEnsembleModule
 from ..pp import Pipeline
 from ..train import make_fabric, progress_bar as make_progress_bar, seed_everything
 from ..train._vae import VAETrainConfig, train_vae
-from ._base import OmixModel, check_labels_key, check_modalities, default_pipeline, register, synthetic_adata
+from ._base import OmixModel, check_labels_key, check_modalities, check_modality_list, default_pipeline, register, synthetic_adata
 
 _ARCHITECTURE_DOC = """
     n_latent
@@ -367,10 +367,7 @@ class CrossModalVAE(_VAEModel):
         layer
             Matrix of each modality to model instead of ``.X``.
         """
-        if isinstance(modalities, str) or len(modalities) < 2:
-            raise ValueError(f"modalities must name at least two modalities, got {modalities!r}.")
-        modalities = list(modalities)
-        check_modalities(mdata, modalities, "modalities")
+        modalities = check_modality_list(mdata, modalities)
         check_labels_key(mdata, labels_key)
         register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
 

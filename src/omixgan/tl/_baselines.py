@@ -32,6 +32,19 @@ def _class_data(adata: ad.AnnData, labels_key: str | None, layer: str | None):
     return X, labels
 
 
+def _per_class(adata, labels_key, n_per_class, layer, draw, prefix: str) -> ad.AnnData:
+    """Call ``draw(class_name, members, n)`` for every class that gets ``n > 0`` new samples and
+    gather the draws into the AnnData every generator returns."""
+    X, labels = _class_data(adata, labels_key, layer)
+    counts = resolve_counts(n_per_class, np.unique(labels))
+    out_X, out_y = [np.empty((0, adata.n_vars))], []
+    for cls_name, n in counts.items():
+        if n > 0:
+            out_X.append(draw(cls_name, X[labels == cls_name], n))
+            out_y += [cls_name] * n
+    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix=prefix)
+
+
 def smote(
     adata: ad.AnnData,
     *,
@@ -66,13 +79,7 @@ def smote(
     """
     from imblearn.over_sampling import SMOTE
 
-    X, labels = _class_data(adata, labels_key, layer)
-    counts = resolve_counts(n_per_class, np.unique(labels))
-    out_X, out_y = [], []
-    for cls_name, n in counts.items():
-        if n == 0:
-            continue
-        members = X[labels == cls_name]
+    def draw(cls_name, members, n):
         if len(members) <= k_neighbors:
             raise ValueError(
                 f"class {cls_name!r} has {len(members)} samples; SMOTE with k_neighbors={k_neighbors} "
@@ -84,11 +91,9 @@ def smote(
         Xc = np.vstack([members, stand_in])
         yc = np.r_[np.ones(len(members), dtype=int), np.zeros(len(stand_in), dtype=int)]
         sampler = SMOTE(sampling_strategy={1: len(members) + n}, k_neighbors=k_neighbors, random_state=random_state)
-        X_res, _ = sampler.fit_resample(Xc, yc)
-        out_X.append(X_res[len(Xc):])
-        out_y += [cls_name] * n
-    X_new = np.vstack(out_X) if out_X else np.empty((0, adata.n_vars))
-    return synthetic_adata(X_new, np.asarray(out_y), adata.var_names, labels_key, prefix="smote")
+        return sampler.fit_resample(Xc, yc)[0][len(Xc) :]
+
+    return _per_class(adata, labels_key, n_per_class, layer, draw, "smote")
 
 
 def class_gaussian(
@@ -105,18 +110,15 @@ def class_gaussian(
     shrinkage keeps the covariance invertible when a class has fewer samples than features.
     Same parameters and output as :func:`smote`.
     """
-    X, labels = _class_data(adata, labels_key, layer)
-    counts = resolve_counts(n_per_class, np.unique(labels))
     rng = np.random.default_rng(random_state)
-    out_X, out_y = [], []
-    for cls_name, n in counts.items():
-        members = X[labels == cls_name]
+
+    def draw(cls_name, members, n):
         if len(members) < 2:
             raise ValueError(f"class {cls_name!r} has {len(members)} sample(s); a Gaussian needs at least 2.")
         cov = LedoitWolf().fit(members).covariance_
-        out_X.append(rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky"))
-        out_y += [cls_name] * n
-    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix="gaussian")
+        return rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky")
+
+    return _per_class(adata, labels_key, n_per_class, layer, draw, "gaussian")
 
 
 def copy_training(
@@ -131,12 +133,5 @@ def copy_training(
     generator that memorised its training set would: the baseline that shows what memorisation
     scores (DCR ratio 0; the repeated copies also give the two-sample classifier something to
     find). Same parameters and output as :func:`smote`."""
-    X, labels = _class_data(adata, labels_key, layer)
-    counts = resolve_counts(n_per_class, np.unique(labels))
     rng = np.random.default_rng(random_state)
-    out_X, out_y = [], []
-    for cls_name, n in counts.items():
-        members = X[labels == cls_name]
-        out_X.append(members[rng.choice(len(members), n, replace=True)])
-        out_y += [cls_name] * n
-    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix="copy")
+    return _per_class(adata, labels_key, n_per_class, layer, lambda _, members, n: members[rng.choice(len(members), n, replace=True)], "copy")

@@ -24,6 +24,16 @@ COLUMNS = [
 ]
 
 
+def _stratified_half(labels: np.ndarray, random_state: int) -> np.ndarray:
+    """A mask of half of every class: the held-out control scores one half against the other."""
+    rng = np.random.default_rng(random_state)
+    half = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        half[rng.choice(idx, len(idx) // 2, replace=False)] = True
+    return half
+
+
 def _score(train, train_y, reference, reference_y, synthetic, synthetic_y, random_state) -> dict:
     acc, f1 = metrics.train_synthetic_test_real(synthetic, synthetic_y, reference, reference_y, random_state=random_state)
     return {
@@ -127,11 +137,7 @@ def evaluate_generation(
     rows: dict[str, dict] = {}
 
     if baselines:
-        rng = np.random.default_rng(random_state)
-        half = np.zeros(len(X_ref), dtype=bool)
-        for c in np.unique(y_ref):
-            idx = np.flatnonzero(y_ref == c)
-            half[rng.choice(idx, len(idx) // 2, replace=False)] = True
+        half = _stratified_half(y_ref, random_state)
         rows["held-out real (control)"] = _score(X_tr, y_tr, X_ref[~half], y_ref[~half], X_ref[half], y_ref[half], random_state)
         acc, f1 = metrics.train_synthetic_test_real(X_tr, y_tr, X_ref, y_ref, random_state=random_state)
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
@@ -249,10 +255,7 @@ def evaluate_multiomics_generation(
         candidates[name] = scale(X_syn)
     if baselines:
         rng = np.random.default_rng(random_state)
-        half = np.zeros(len(y_ref), dtype=bool)
-        for c in np.unique(y_ref):
-            idx = np.flatnonzero(y_ref == c)
-            half[rng.choice(idx, len(idx) // 2, replace=False)] = True
+        half = _stratified_half(y_ref, random_state)
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
         gauss = {}
         for m in modalities:
