@@ -232,32 +232,8 @@ class OmicsVAE(_VAEModel):
     ) -> None:
         """Train on every registered sample, from weights drawn anew from ``seed``.
 
-        Parameters
-        ----------
-        max_epochs
-            Upper bound; training stops earlier when the validation error stops improving.
-        batch_size
-            Samples per step.
-        lr
-            Adam learning rate.
-        weight_decay
-            L2 penalty on all weights (regularisation for small cohorts).
-        kl_weight
-            Weight of the KL term (beta of a beta-VAE; 1 is the evidence lower bound).
-        kl_warmup_fraction
-            Fraction of the steps over which the KL weight rises linearly from 0, so the encoder
-            learns to use the latent space before the prior pulls it in.
-        validation_fraction
-            Samples held out to pick the best epoch and stop early.
-        patience
-            Epochs without improvement before stopping; None: about 150 optimiser steps
-            worth, between 5 and 30 epochs, so small and large data sets stop alike.
-        accelerator, devices
-            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
-        seed
-            Seed of weights, noise, batch order and validation split.
-        progress_bar
-            Show a progress bar over epochs.
+        Parameters are those of :meth:`CrossModalVAE.train` without the cross-modal weights;
+        early stopping watches the reconstruction error of held-out validation samples.
         """
         self._train(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
