@@ -106,3 +106,12 @@ def test_oversample_errors():
         og.tl.oversample(adata, labels_key="cls", method="vae")
     with pytest.raises(KeyError, match=r"unknown class\(es\) \['z'\]"):
         og.tl.oversample(adata, labels_key="cls", method="smote", target_counts={"z": 100})
+
+
+def test_class_gaussian_keeps_beta_values_in_unit_interval():
+    adata = _two_class()
+    adata.X = 1 / (1 + np.exp(-adata.X))
+    out = og.tl.class_gaussian(adata, labels_key="cls", n_per_class=200)
+    assert (out.X > 0).all() and (out.X < 1).all()
+    with pytest.raises(ValueError, match="data_type must be"):
+        og.tl.class_gaussian(adata, labels_key="cls", data_type="counts")

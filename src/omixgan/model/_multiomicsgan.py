@@ -8,7 +8,13 @@ import numpy as np
 from ..io._course import make_mudata
 from ..module._gan import MultiOmicsGANModule
 from ..pp import Pipeline
-from ._base import check_labels_key, check_modality_list, default_pipeline, register, synthetic_adata
+from ._base import (
+    check_labels_key,
+    check_modality_list,
+    default_pipeline,
+    register,
+    synthetic_adata,
+)
 from ._omicsgan import _GANModel, check_class_sizes
 
 

@@ -10,9 +10,18 @@ import torch
 
 from ..module._gan import LOSSES, GANModule
 from ..pp import Pipeline
-from ..train import make_fabric, progress_bar as make_progress_bar, seed_everything
+from ..train import make_fabric, seed_everything
+from ..train import progress_bar as make_progress_bar
 from ..train._gan import FrechetScore, GANTrainConfig, train_pair
-from ._base import OmixModel, check_labels_key, check_modalities, default_pipeline, register, resolve_counts, synthetic_adata
+from ._base import (
+    OmixModel,
+    check_labels_key,
+    check_modalities,
+    default_pipeline,
+    register,
+    resolve_counts,
+    synthetic_adata,
+)
 
 #: A per-class GAN needs this many training samples in every class; fewer cannot describe a
 #: distribution, and the conditional GAN (per_class=False) shares strength across classes.

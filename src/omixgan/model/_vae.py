@@ -11,9 +11,18 @@ import torch
 from ..io._course import make_mudata
 from ..module._vae import VAEEnsembleModule
 from ..pp import Pipeline
-from ..train import make_fabric, progress_bar as make_progress_bar, seed_everything
+from ..train import make_fabric, seed_everything
+from ..train import progress_bar as make_progress_bar
 from ..train._vae import VAETrainConfig, train_vae
-from ._base import OmixModel, check_labels_key, check_modalities, check_modality_list, default_pipeline, register, synthetic_adata
+from ._base import (
+    OmixModel,
+    check_labels_key,
+    check_modalities,
+    check_modality_list,
+    default_pipeline,
+    register,
+    synthetic_adata,
+)
 
 _ARCHITECTURE_DOC = """
     n_latent

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 
 from ..model._base import check_labels_key, resolve_counts, synthetic_adata
+from ..pp import Logit, infer_data_type
 
 
 def _dense(adata: ad.AnnData, layer: str | None) -> np.ndarray:
@@ -32,17 +33,23 @@ def _class_data(adata: ad.AnnData, labels_key: str | None, layer: str | None):
     return X, labels
 
 
-def _per_class(adata, labels_key, n_per_class, layer, draw, prefix: str) -> ad.AnnData:
+def _per_class(adata, labels_key, n_per_class, layer, draw, prefix: str, transform=None) -> ad.AnnData:
     """Call ``draw(class_name, members, n)`` for every class that gets ``n > 0`` new samples and
-    gather the draws into the AnnData every generator returns."""
+    gather the draws into the AnnData every generator returns. With a ``transform`` (a
+    :class:`~omixgan.pp.Transform`), classes are drawn in its space and the draws inverted."""
     X, labels = _class_data(adata, labels_key, layer)
+    if transform is not None:
+        X = transform.fit_transform(X).astype(np.float64)
     counts = resolve_counts(n_per_class, np.unique(labels))
     out_X, out_y = [np.empty((0, adata.n_vars))], []
     for cls_name, n in counts.items():
         if n > 0:
             out_X.append(draw(cls_name, X[labels == cls_name], n))
             out_y += [cls_name] * n
-    return synthetic_adata(np.vstack(out_X), np.asarray(out_y), adata.var_names, labels_key, prefix=prefix)
+    X_new = np.vstack(out_X)
+    if transform is not None:
+        X_new = transform.inverse(X_new)
+    return synthetic_adata(X_new, np.asarray(out_y), adata.var_names, labels_key, prefix=prefix)
 
 
 def smote(
@@ -102,13 +109,16 @@ def class_gaussian(
     labels_key: str | None,
     n_per_class: int | dict = 100,
     layer: str | None = None,
+    data_type: str | None = None,
     random_state: int = 0,
 ) -> ad.AnnData:
     """New samples from a Gaussian per class: class mean and Ledoit-Wolf shrunk covariance.
 
     The simplest model-based baseline; on the course data it is the true generating family. The
     shrinkage keeps the covariance invertible when a class has fewer samples than features.
-    Same parameters and output as :func:`smote`.
+    Methylation beta values (``data_type="beta"``, inferred when every value lies in [0, 1]) are
+    modelled in logit space, as :class:`~omixgan.models.OmicsGAN` does, so draws stay in (0, 1).
+    Otherwise the same parameters and output as :func:`smote`.
     """
     rng = np.random.default_rng(random_state)
 
@@ -118,7 +128,11 @@ def class_gaussian(
         cov = LedoitWolf().fit(members).covariance_
         return rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky")
 
-    return _per_class(adata, labels_key, n_per_class, layer, draw, "gaussian")
+    X, _ = _class_data(adata, labels_key, layer)
+    if (data_type or infer_data_type(X)) not in ("beta", "gaussian"):
+        raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
+    transform = Logit() if (data_type or infer_data_type(X)) == "beta" else None
+    return _per_class(adata, labels_key, n_per_class, layer, draw, "gaussian", transform=transform)
 
 
 def copy_training(

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..model import OmicsGAN
-from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
 from ..model._base import check_labels_key, check_modalities
+from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
 from ._baselines import smote
 
 METHODS = ("gan", "smote")

@@ -11,7 +11,6 @@ import torch
 from ..module._gan import critic_loss, generator_loss, gradient_penalty
 from ._loop import IndexBatches
 
-
 #: Samples generated to score a snapshot: enough for a stable covariance of a few hundred features.
 SELECTION_SAMPLES = 1000
 
