@@ -94,6 +94,11 @@ def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None,
 class OmixModel(BaseModelClass):
     """Base class of omixgan models (scvi-tools :class:`~scvi.model.base.BaseModelClass`)."""
 
+    def __repr__(self) -> str:
+        # plain text: scvi-tools' rich summary prints terminal colour codes into notebooks
+        status = "trained" if self.is_trained_ else "not trained yet"
+        return f"{self._model_summary_string}\nTraining status: {status}"
+
     # --- registered data ---------------------------------------------------------------------
     @property
     def setup_args(self) -> dict:

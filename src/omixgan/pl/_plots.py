@@ -122,7 +122,10 @@ def generation_report(table: pd.DataFrame, *, metrics: tuple[str, ...] = ("two_s
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.45 * len(table) + 1.5), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         values = table[metric]
-        ax.barh(range(len(values)), values.to_numpy(), color="#4c72b0")
+        ax.barh(range(len(values)), values.fillna(0).to_numpy(), color="#4c72b0")
+        for i, v in enumerate(values):
+            if np.isnan(v):  # e.g. the "real train" row has no AUC or DCR
+                ax.text(0, i, " n/a", va="center", fontsize=8, color="0.4")
         ax.set_yticks(range(len(values)), labels=list(table.index) if ax is axes[0, 0] else [""] * len(values))
         ax.invert_yaxis()
         if metric in ideal:

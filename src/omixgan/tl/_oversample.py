@@ -76,14 +76,21 @@ def oversample(
     if method == "smote":
         new = smote(adata, labels_key=labels_key, n_per_class=n_new, random_state=random_state)
     else:
+        needed = [c for c, n in n_new.items() if n > 0]
         if model is None:
-            OmicsGAN.setup_anndata(adata, labels_key=labels_key)
             per_class = bool(sizes.min() >= MIN_SAMPLES_PER_CLASS)
-            model = OmicsGAN(adata, per_class=per_class)
+            # per-class GANs are independent: train only those of the classes that grow
+            fit_on = adata[adata.obs[labels_key].astype(str).isin(needed)].copy() if per_class else adata.copy()
+            OmicsGAN.setup_anndata(fit_on, labels_key=labels_key)
+            model = OmicsGAN(fit_on, per_class=per_class)
             model.train(seed=random_state, **{"progress_bar": False, **train_kwargs})
-        new = model.sample(n_new, seed=random_state)
+        new = model.sample({c: n_new[c] for c in needed}, seed=random_state)
         new.obs[labels_key] = new.obs[labels_key].astype(str)
-    real = ad.AnnData(X=np.asarray(adata.X, dtype=np.float32), obs=pd.DataFrame({labels_key: adata.obs[labels_key].astype(str).to_numpy(), "synthetic": False}, index=adata.obs_names), var=adata.var[[]])
+    real = ad.AnnData(
+        X=np.asarray(adata.X, dtype=np.float32),
+        obs=pd.DataFrame({labels_key: adata.obs[labels_key].astype(str).to_numpy(), "synthetic": False}, index=adata.obs_names),
+        var=adata.var[[]],
+    )
     new.obs = new.obs[[labels_key, "synthetic"]]
     out = ad.concat([real, new], merge="same")
     out.obs[labels_key] = out.obs[labels_key].astype("category")
