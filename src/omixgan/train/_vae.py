@@ -92,6 +92,7 @@ def train_vae(fabric, module, X: dict[str, torch.Tensor], present: dict[str, tor
         else:
             since_best += 1
             if since_best >= config.patience:
+                progress_bar.update(config.max_epochs - epoch)  # the epochs early stopping saved
                 break
     if best_state is not None:
         raw.load_state_dict(best_state)
