@@ -275,7 +275,6 @@ Per seed:
 {markdown(pd.concat([f1_seed, per_seed], axis=1), "training set")}
 """
 
-    gc_ceiling = v(SETTINGS[0], "class Gaussian", "two_sample_auc")
     lines = []
     for s in t:
         row = t[s]
