@@ -70,6 +70,7 @@ class MultiOmicsGAN(_GANModel):
         check_class_sizes(labels, 2)
         self._fit_class_scaling(np.hstack(blocks), labels)
         self.history_ = None
+        self.per_class, self.loss = False, "wgan-gp"
         n_inputs = [b.shape[1] for b in blocks]
         n_latent = n_latent or int(np.clip(sum(n_inputs), 64, 512))
         self.module = MultiOmicsGANModule(
@@ -113,31 +114,14 @@ class MultiOmicsGAN(_GANModel):
         """Not available: a multi-omics model needs a MuData with several modalities."""
         raise TypeError("MultiOmicsGAN needs several modalities: use MultiOmicsGAN.setup_mudata on a MuData.")
 
-    def train(
-        self,
-        max_steps: int = 1200,
-        *,
-        batch_size: int = 128,
-        n_critic: int = 2,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.5, 0.9),
-        ema_decay: float | None = 0.98,
-        gp_weight: float = 10.0,
-        eval_every: int = 25,
-        accelerator: str = "auto",
-        devices="auto",
-        seed: int = 0,
-        progress_bar: bool = True,
-    ) -> None:
-        """Train on every sample that has all modalities; parameters as in :meth:`OmicsGAN.train`."""
+    # listed here so the API reference shows them on this class
+    train = _GANModel.train
+    history = _GANModel.history
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)
         Z = np.hstack([Pipeline.from_state(self.pipeline_state_[m]).transform(self._matrix(self.adata.mod[m][names], m)) for m in self.modalities])
-        self._fit(
-            Z, self._labels(self.adata, names), per_class=False, loss="wgan-gp",
-            max_steps=max_steps, batch_size=batch_size, n_critic=n_critic, lr=lr, betas=betas, ema_decay=ema_decay,
-            gp_weight=gp_weight, clip_value=0.0, eval_every=eval_every, accelerator=accelerator,
-            devices=devices, seed=seed, progress_bar=progress_bar,
-        )
+        return Z, self._labels(self.adata, names)
 
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> md.MuData:
         """Generate new multi-omics samples in the data's original units.

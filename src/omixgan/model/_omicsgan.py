@@ -50,8 +50,58 @@ class _GANModel(OmixModel):
         sd = np.stack([Z[class_index == k].std(axis=0) for k in range(len(self.classes_))])
         self.class_std_ = np.where(sd > 0, sd, 1.0)
 
-    def _fit(self, Z: np.ndarray, labels: np.ndarray, *, per_class: bool, loss: str, max_steps, batch_size, n_critic, lr, betas, ema_decay, gp_weight, clip_value, eval_every, accelerator, devices, seed, progress_bar) -> None:
-        """Train every generator/critic pair of ``self.module`` on model-space rows ``Z``."""
+    # --- training -------------------------------------------------------------------------------
+    def train(
+        self,
+        max_steps: int = 1200,
+        *,
+        batch_size: int = 128,
+        n_critic: int = 2,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.5, 0.9),
+        ema_decay: float | None = 0.98,
+        gp_weight: float = 10.0,
+        clip_value: float = 0.01,
+        eval_every: int = 25,
+        accelerator: str = "auto",
+        devices="auto",
+        seed: int = 0,
+        progress_bar: bool = True,
+    ) -> None:
+        """Train the GAN(s) on every registered sample, from weights drawn anew from ``seed``.
+
+        Parameters
+        ----------
+        max_steps
+            Generator updates per GAN. The best snapshot (see ``eval_every``) is kept, so more
+            steps cost time but rarely hurt.
+        batch_size
+            Samples per step (smaller classes use the whole class).
+        n_critic
+            Critic updates per generator update.
+        lr
+            Adam learning rate of generator and critic.
+        betas
+            Adam betas; a low first moment (0.5) keeps the adversarial game from overshooting.
+        ema_decay
+            Decay of the moving average of the generator's weights that is scored and kept
+            (None: the raw weights); averaging smooths the oscillation of adversarial training.
+        gp_weight
+            Weight of the gradient penalty (``loss="wgan-gp"``; 10 as in Gulrajani et al.).
+        clip_value
+            Critic weight clipping (``loss="wgan"``; 0.01 as in Arjovsky et al.).
+        eval_every
+            Every this many steps, generate 1000 samples from fixed noise and compare them with the
+            class's training samples (Fréchet distance of Gaussian fits); the best snapshot is
+            kept. Adversarial losses do not say when a GAN is good; this does.
+        accelerator, devices
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
+        seed
+            Seed of weights, noise and batch order: the same seed gives the same model.
+        progress_bar
+            Show a progress bar.
+        """
+        Z, labels = self._training_data()
         for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("n_critic", n_critic), ("eval_every", eval_every)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -60,21 +110,21 @@ class _GANModel(OmixModel):
         fabric = make_fabric(accelerator, devices)
         class_index = np.searchsorted(self.classes_, labels)
         Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
-        config = GANTrainConfig(loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
+        config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
         n_pairs = len(self.module.generators)
         bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)
         history = []
         self.module.train()
         for pair in range(n_pairs):
-            rows = class_index == pair if per_class else np.ones(len(Z), dtype=bool)
+            rows = class_index == pair if self.per_class else np.ones(len(Z), dtype=bool)
             X = fabric.to_device(torch.from_numpy(Z[rows]))
-            y = None if per_class else fabric.to_device(torch.from_numpy(class_index[rows]).long())
-            scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if per_class else range(len(self.classes_)))]
+            y = None if self.per_class else fabric.to_device(torch.from_numpy(class_index[rows]).long())
+            scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if self.per_class else range(len(self.classes_)))]
             h = train_pair(
                 fabric, self.module.generators[pair], self.module.critics[pair], X, y,
                 n_latent=self.module.n_latent, config=config, rng=rng, scores=scores, progress_bar=bar,
             )
-            label = self.classes_[pair] if per_class else "all"
+            label = self.classes_[pair] if self.per_class else "all"
             history.append(pd.DataFrame({k: v for k, v in h.items() if k != "best_step"}).assign(gan=label))
         bar.close()
         self.module.eval()
@@ -234,65 +284,15 @@ class OmicsGAN(_GANModel):
         register(cls, mdata, locals(), modalities=[modality], labels_key=labels_key, layer=layer)
 
     # --- training -------------------------------------------------------------------------------
-    def train(
-        self,
-        max_steps: int = 1200,
-        *,
-        batch_size: int = 128,
-        n_critic: int = 2,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.5, 0.9),
-        ema_decay: float | None = 0.98,
-        gp_weight: float = 10.0,
-        clip_value: float = 0.01,
-        eval_every: int = 25,
-        accelerator: str = "auto",
-        devices="auto",
-        seed: int = 0,
-        progress_bar: bool = True,
-    ) -> None:
-        """Train the GAN(s) on every registered sample, from weights drawn anew from ``seed``.
+    # listed here so the API reference shows them on this class
+    train = _GANModel.train
+    history = _GANModel.history
 
-        Parameters
-        ----------
-        max_steps
-            Generator updates per GAN. The best snapshot (see ``eval_every``) is kept, so more
-            steps cost time but rarely hurt.
-        batch_size
-            Samples per step (smaller classes use the whole class).
-        n_critic
-            Critic updates per generator update.
-        lr
-            Adam learning rate of generator and critic.
-        betas
-            Adam betas; a low first moment (0.5) keeps the adversarial game from overshooting.
-        ema_decay
-            Decay of the moving average of the generator's weights that is scored and kept
-            (None: the raw weights); averaging smooths the oscillation of adversarial training.
-        gp_weight
-            Weight of the gradient penalty (``loss="wgan-gp"``; 10 as in Gulrajani et al.).
-        clip_value
-            Critic weight clipping (``loss="wgan"``; 0.01 as in Arjovsky et al.).
-        eval_every
-            Every this many steps, generate 1000 samples from fixed noise and compare them with the
-            class's training samples (Fréchet distance of Gaussian fits); the best snapshot is
-            kept. Adversarial losses do not say when a GAN is good; this does.
-        accelerator, devices
-            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
-        seed
-            Seed of weights, noise and batch order: the same seed gives the same model.
-        progress_bar
-            Show a progress bar.
-        """
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(self.adata, modality)
         Z = Pipeline.from_state(self.pipeline_state_).transform(self._matrix(source, modality))
-        self._fit(
-            Z, self._labels(self.adata, source.obs_names), per_class=self.per_class, loss=self.loss,
-            max_steps=max_steps, batch_size=batch_size, n_critic=n_critic, lr=lr, betas=betas, ema_decay=ema_decay,
-            gp_weight=gp_weight, clip_value=clip_value, eval_every=eval_every, accelerator=accelerator,
-            devices=devices, seed=seed, progress_bar=progress_bar,
-        )
+        return Z, self._labels(self.adata, source.obs_names)
 
     # --- sampling -------------------------------------------------------------------------------
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> ad.AnnData:
