@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import anndata as ad
 import mudata as md
 import numpy as np
+import pandas as pd
 import pytest
 
 import omixgan as og
@@ -64,3 +66,52 @@ def test_evaluate_multiomics_generation(trained):
     assert table.loc["class Gaussian per modality", "cross_correlation_distance"] > table.loc["copy of train", "cross_correlation_distance"]
     with pytest.raises(TypeError, match="must be a MuData"):
         og.tl.evaluate_multiomics_generation(train["mrna"], {}, reference=reference, labels_key="cls")
+
+
+def _coupled(n, seed):
+    """Two modalities driven sample by sample by a shared 3-D factor; the class shifts only the mean."""
+    rng = np.random.default_rng(seed)
+    load = np.random.default_rng(99)  # the same loadings in every draw: one distribution
+    wa, wb = load.normal(size=(3, 10)), load.normal(size=(3, 7))
+    labels = np.repeat(["x", "y"], n // 2)
+    factor = rng.normal(size=(n, 3)) + 0.5 * (labels == "y")[:, None]
+    names = [f"d{seed}_{i}" for i in range(n)]
+    mods = {
+        m: ad.AnnData(
+            (factor @ w + 0.3 * rng.normal(size=(n, w.shape[1]))).astype(np.float32),
+            obs=pd.DataFrame(index=names),
+            var=pd.DataFrame(index=[f"{m}{j}" for j in range(w.shape[1])]),
+        )
+        for m, w in (("mrna", wa), ("prot", wb))
+    }
+    mdata = md.MuData(mods)
+    mdata.obs["cls"] = pd.Categorical(labels)
+    return mdata
+
+
+def _shuffled_within_class(mdata, seed=0):
+    """Each modality still real, but 'prot' comes from another sample of the same class."""
+    rng = np.random.default_rng(seed)
+    labels = mdata.obs["cls"].to_numpy()
+    order = np.arange(mdata.n_obs)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        order[idx] = rng.permutation(idx)
+    out = mdata.copy()
+    out.mod["prot"].X = mdata["prot"].X[order]
+    return out
+
+
+def test_translator_consistency_known_answer():
+    train, reference = _coupled(160, seed=1), _coupled(120, seed=2)
+    fresh = _coupled(120, seed=3)  # a perfect generator: new draws from the true distribution
+    synthetic = {"perfect": fresh, "shuffled within class": _shuffled_within_class(fresh)}
+    table = og.tl.evaluate_multiomics_generation(train, synthetic, reference=reference, labels_key="cls")
+    assert "translator_r_mrna_to_prot" in table.columns
+    r, consistency = table["translator_r_mrna_to_prot"], table["translator_consistency"]
+    assert r["held-out real (control)"] > 0.9 and r["perfect"] > 0.9
+    assert 0.95 < consistency["perfect"] < 1.05 and 0.95 < consistency["held-out real (control)"] < 1.05
+    assert consistency["copy of train"] > 0.95
+    # breaking the sample-level coupling leaves only what the class explains
+    assert r["shuffled within class"] < 0.4 and consistency["shuffled within class"] < 0.4
+    assert consistency["class Gaussian per modality"] < 0.4
