@@ -65,6 +65,8 @@ class _GANModel(OmixModel):
         eval_every: int = 25,
         accelerator: str = "auto",
         devices="auto",
+        strategy: str = "auto",
+        precision: str | int | None = None,
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
@@ -95,7 +97,14 @@ class _GANModel(OmixModel):
             class's training samples (Fréchet distance of Gaussian fits); the best snapshot is
             kept. Adversarial losses do not say when a GAN is good; this does.
         accelerator, devices
-            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible, and
+            the data then lives on the GPU for the whole training (noise is drawn there too).
+        strategy
+            Lightning's strategy, e.g. ``"ddp"`` with ``devices=4`` for data-parallel training
+            on four GPUs (or CPU processes); ``batch_size`` is per process. Run DDP from a script:
+            Lightning starts the other processes by running it again.
+        precision
+            Lightning's precision, e.g. ``"bf16-mixed"`` on a GPU; None: 32-bit.
         seed
             Seed of weights, noise and batch order: the same seed gives the same model.
         progress_bar
@@ -107,7 +116,7 @@ class _GANModel(OmixModel):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         rng = seed_everything(seed)
         self.module.reset_parameters(seed)
-        fabric = make_fabric(accelerator, devices)
+        fabric = make_fabric(accelerator, devices, strategy, precision)
         class_index = np.searchsorted(self.classes_, labels)
         Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
         config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)

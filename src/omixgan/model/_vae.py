@@ -13,7 +13,9 @@ from ..module._vae import VAEEnsembleModule
 from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
-from ..train._vae import VAETrainConfig, train_vae
+from ..train._loop import device_generator
+from ..train._ondisk import POOLED_BLOCKS, OnDiskBatches, OnDiskMatrix, fit_pipeline_on_disk, validation_rows
+from ..train._vae import ResidentBatches, VAETrainConfig, train_vae, validation_error
 from ._base import (
     OmixModel,
     check_labels_key,
@@ -63,12 +65,20 @@ class _VAEModel(OmixModel):
         dims = {}
         for mod in mods:
             source = self._modality_adata(adata, mod)
-            X = self._matrix(source, mod)
-            pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod))
-            pipeline.fit_transform(X)
+            if self._on_disk(source):
+                if len(mods) > 1:
+                    raise ValueError(
+                        f"modality {mod!r} is backed on disk; training from disk is available for one modality "
+                        "(OmicsVAE). Load the MuData into memory (mdata = mdata.to_memory()) for a CrossModalVAE."
+                    )
+                pipeline, self.data_types_[self._key(mod)] = fit_pipeline_on_disk(OnDiskMatrix(source, name=self._name(mod)), data_types.get(mod))
+            else:
+                X = self._matrix(source, mod)
+                pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod))
+                pipeline.fit_transform(X)
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
-            dims[self._key(mod)] = X.shape[1]
+            dims[self._key(mod)] = source.n_vars
         self.history_ = None
         if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 1:
             raise ValueError(f"n_models must be a positive integer, got {n_models!r}.")
@@ -80,6 +90,14 @@ class _VAEModel(OmixModel):
     @staticmethod
     def _key(modality: str | None) -> str:
         return modality if modality is not None else "X"
+
+    @staticmethod
+    def _name(modality: str | None) -> str:
+        return f"modality {modality!r}" if modality else "the data"
+
+    def _on_disk(self, adata: ad.AnnData) -> bool:
+        """Backed ``.X`` without a layer: read in blocks, never whole (backed layers are in memory)."""
+        return bool(getattr(adata, "isbacked", False)) and self.setup_args.get("layer") is None
 
     def _pipeline(self, modality: str | None) -> Pipeline:
         return Pipeline.from_state(self.pipeline_state_[self._key(modality)])
@@ -105,7 +123,7 @@ class _VAEModel(OmixModel):
             X[self._key(m)], present[self._key(m)] = full, mask
         return names, X, present
 
-    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, seed, progress_bar):
+    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, buffer_mb, seed, progress_bar):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -113,36 +131,35 @@ class _VAEModel(OmixModel):
             raise ValueError(f"patience must be a positive integer or None, got {patience!r}.")
         if not 0 <= validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
-        seed_everything(seed)
+        rng = seed_everything(seed)
         self.module.reset_parameters(seed)
-        fabric = make_fabric(accelerator, devices)
-        names, X, present = self._resident_data()
-        # Validation rows come from samples with every modality: translation is what is validated.
-        complete = np.flatnonzero(np.all([present[m] > 0 for m in present], axis=0))
-        n_val = int(round(validation_fraction * len(complete)))
-        n_train = len(names) - n_val
-        steps_per_epoch = max(1, n_train // batch_size)
+        fabric = make_fabric(accelerator, devices, strategy, precision)
+        mod = (self.modalities or [None])[0]
+        source = self._modality_adata(self.adata, mod)
+        if self._on_disk(source):
+            data = _OnDiskData(self, source, mod, validation_fraction, buffer_mb, fabric)
+        else:
+            data = _ResidentData(self, validation_fraction, fabric)
+        steps_per_epoch = max(1, data.n_train // (batch_size * fabric.world_size))
         if patience is None:
             # about 150 optimiser steps without improvement, whatever the data size
             patience = int(np.clip(round(150 / steps_per_epoch), 5, 30))
-        X_t = {m: fabric.to_device(torch.from_numpy(v)) for m, v in X.items()}
-        P_t = {m: fabric.to_device(torch.from_numpy(v)) for m, v in present.items()}
         config = VAETrainConfig(int(max_epochs), int(batch_size), lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, int(patience))
         n_members = len(self.module.members)
         bar = make_progress_bar(int(max_epochs) * n_members, enabled=progress_bar, desc=type(self).__name__)
         histories = []
         for k, member in enumerate(self.module.members):
             member_seed = seed + 1000 * k
-            val_idx = np.sort(np.random.default_rng(member_seed).permutation(complete)[:n_val])
-            train_idx = np.setdiff1d(np.arange(len(names)), val_idx)
-            rng = torch.Generator()
-            rng.manual_seed(member_seed)
+            member_rng = torch.Generator()
+            member_rng.manual_seed(member_seed)
+            batches, validate = data.member(member, member_seed, int(batch_size), member_rng)
             member.train()
-            history = train_vae(fabric, member, X_t, P_t, train_idx, val_idx, config=config, rng=rng, progress_bar=bar)
+            history = train_vae(fabric, member, batches, validate, config=config, noise=device_generator(member_rng, fabric.device), progress_bar=bar)
             histories.append(pd.DataFrame(history).assign(member=k))
         bar.close()
         self.module.to("cpu")
-        self._fit_linear_maps(X, present)
+        if data.resident is not None:
+            self._fit_linear_maps(*data.resident)
         self.history_ = pd.concat(histories, ignore_index=True)
         self.is_trained_ = True
 
@@ -168,10 +185,19 @@ class _VAEModel(OmixModel):
 
     def _encode(self, data, modality: str | None) -> tuple[np.ndarray, pd.Index]:
         self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        source = self._modality_adata(data, modality)
+        if self._on_disk(source):
+            self._check_features(data, modality, self.var_names_[self._key(modality)])
+            pipeline = self._pipeline(modality)
+            codes = [self._encode_rows(modality, pipeline.transform(X)) for _, X in OnDiskMatrix(source, name=self._name(modality)).blocks()]
+            return np.vstack(codes), source.obs_names
         Z, obs = self._model_space(data, modality)
+        return self._encode_rows(modality, Z), obs
+
+    def _encode_rows(self, modality: str | None, Z: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             mu, _ = self.module.encode(self._key(modality), torch.from_numpy(Z))
-        return mu.numpy(), obs
+        return mu.numpy()
 
     def _decode(self, modality: str | None, latent: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -236,19 +262,31 @@ class OmicsVAE(_VAEModel):
         patience: int | None = None,
         accelerator: str = "auto",
         devices="auto",
+        strategy: str = "auto",
+        precision: str | int | None = None,
+        buffer_mb: float = 256.0,
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
         """Train on every registered sample, from weights drawn anew from ``seed``.
 
         Parameters are those of :meth:`CrossModalVAE.train` without the cross-modal weights;
-        early stopping watches the reconstruction error of held-out validation samples.
+        early stopping watches the reconstruction error of held-out validation samples, plus:
+
+        Parameters
+        ----------
+        buffer_mb
+            Only for data on disk (an AnnData opened with ``backed="r"``, or a modality of a
+            backed MuData): memory for training rows. Rows are read in blocks of a quarter of it,
+            four blocks are pooled and shuffled together, so memory stays bounded whatever the
+            file size; larger mixes rows better, smaller uses less memory. Validation keeps at most
+            2048 rows in memory.
         """
         self._train(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
             kl_warmup_fraction=kl_warmup_fraction, align_weight=0.0, cross_weight=0.0,
             validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
-            seed=seed, progress_bar=progress_bar,
+            strategy=strategy, precision=precision, buffer_mb=buffer_mb, seed=seed, progress_bar=progress_bar,
         )
 
     def get_latent_representation(self, adata: ad.AnnData | md.MuData | None = None) -> np.ndarray:
@@ -376,6 +414,8 @@ class CrossModalVAE(_VAEModel):
         patience: int | None = None,
         accelerator: str = "auto",
         devices="auto",
+        strategy: str = "auto",
+        precision: str | int | None = None,
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
@@ -407,7 +447,14 @@ class CrossModalVAE(_VAEModel):
             Epochs without improvement before stopping; None: about 150 optimiser steps
             worth, between 5 and 30 epochs, so small and large data sets stop alike.
         accelerator, devices
-            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible, and
+            the data then lives on the GPU for the whole training.
+        strategy
+            Lightning's strategy, e.g. ``"ddp"`` with ``devices=4`` for data-parallel training
+            on four GPUs (or CPU processes); ``batch_size`` is per process. Run DDP from a script:
+            Lightning starts the other processes by running it again.
+        precision
+            Lightning's precision, e.g. ``"bf16-mixed"`` or ``"16-mixed"`` on a GPU; None: 32-bit.
         seed
             Seed of weights, noise, batch order and validation split.
         progress_bar
@@ -417,7 +464,7 @@ class CrossModalVAE(_VAEModel):
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
             kl_warmup_fraction=kl_warmup_fraction, align_weight=align_weight, cross_weight=cross_weight,
             validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
-            seed=seed, progress_bar=progress_bar,
+            strategy=strategy, precision=precision, buffer_mb=256.0, seed=seed, progress_bar=progress_bar,
         )
 
     def _check_pair(self, source: str, target: str) -> None:
@@ -514,3 +561,54 @@ class CrossModalVAE(_VAEModel):
             missing = data.obs_names[count == 0]
             raise ValueError(f"{len(missing)} sample(s) have none of the modalities {self.modalities}, e.g. {missing[0]}.")
         return (total / count[:, None]).astype(np.float32)
+
+
+class _ResidentData:
+    """Every sample that has a registered modality, in memory and on the training device."""
+
+    def __init__(self, model: _VAEModel, validation_fraction: float, fabric):
+        names, X, present = model._resident_data()
+        self.resident = (X, present)
+        self.fabric = fabric
+        # Validation rows come from samples with every modality: translation is what is validated.
+        self.complete = np.flatnonzero(np.all([present[m] > 0 for m in present], axis=0))
+        self.n_val = int(round(validation_fraction * len(self.complete)))
+        self.n_obs = len(names)
+        self.n_train = self.n_obs - self.n_val
+        self.X = {m: fabric.to_device(torch.from_numpy(v)) for m, v in X.items()}
+        self.present = {m: fabric.to_device(torch.from_numpy(v)) for m, v in present.items()}
+
+    def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
+        val_idx = np.sort(np.random.default_rng(member_seed).permutation(self.complete)[: self.n_val])
+        train_idx = np.setdiff1d(np.arange(self.n_obs), val_idx)
+        batches = ResidentBatches(self.X, self.present, train_idx, batch_size, rng, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
+        val_t = torch.as_tensor(val_idx, dtype=torch.long, device=self.fabric.device)
+        validate = (lambda: validation_error(member, self.X, self.present, val_t)) if len(val_idx) else None
+        return batches, validate
+
+
+class _OnDiskData:
+    """A backed modality: blocks read from disk per epoch; only the validation rows in memory."""
+
+    resident = None  # no closed-form linear maps: they would need the whole matrix
+
+    def __init__(self, model: _VAEModel, adata: ad.AnnData, modality: str | None, validation_fraction: float, buffer_mb: float, fabric):
+        self.model, self.key, self.fabric = model, model._key(modality), fabric
+        self.disk = OnDiskMatrix(adata, buffer_mb=buffer_mb, name=model._name(modality))
+        self.pipeline = model._pipeline(modality)
+        self.validation_fraction = validation_fraction
+        # validation rows stay in memory: at most a pool's worth (and 2048)
+        self.max_validation = min(2048, POOLED_BLOCKS * self.disk.block_rows)
+        self.n_train = self.disk.n_obs - len(self._validation_rows(0))
+
+    def _validation_rows(self, seed: int) -> np.ndarray:
+        return validation_rows(self.disk.n_obs, self.validation_fraction, seed, maximum=self.max_validation)
+
+    def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
+        val_idx = self._validation_rows(member_seed)
+        batches = OnDiskBatches(self.disk, self.pipeline, batch_size, rng, exclude=val_idx, device=self.fabric.device, key=self.key, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
+        if not len(val_idx):
+            return batches, None
+        X_val = {self.key: self.fabric.to_device(torch.from_numpy(self.disk.rows(val_idx, self.pipeline.transform)))}
+        P_val = {self.key: torch.ones(len(val_idx), device=self.fabric.device)}
+        return batches, lambda: validation_error(member, X_val, P_val)

@@ -51,7 +51,7 @@ class Critic(nn.Module):
 
 def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
     """WGAN-GP penalty (Gulrajani et al. 2017): (||grad critic(x_hat)|| - 1)^2 on interpolates."""
-    alpha = torch.rand(real.shape[0], 1, generator=generator).to(real.device)
+    alpha = torch.rand(real.shape[0], 1, generator=generator, device=real.device)
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score = critic(x_hat, y)
     (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)

@@ -84,7 +84,7 @@ class MultiVAEModule(OmixModule):
         posts = {m: self.encoders[m](xs[m]) for m in self.names}
         z = {}
         for m, (mu, logvar) in posts.items():
-            eps = torch.randn(mu.shape, generator=generator).to(mu.device) if generator is not None else torch.randn_like(mu)
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device) if generator is not None else torch.randn_like(mu)
             z[m] = mu + eps * torch.exp(0.5 * logvar)
         n = next(iter(xs.values())).shape[0]
         zero = torch.zeros((), device=z[self.names[0]].device)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..module._gan import critic_loss, generator_loss, gradient_penalty
-from ._loop import IndexBatches
+from ._loop import IndexBatches, device_generator
 
 #: Samples generated to score a snapshot: enough for a stable covariance of a few hundred features.
 SELECTION_SAMPLES = 1000
@@ -84,7 +84,9 @@ def train_pair(
     # adversarial training; it is what gets scored and kept.
     ema_net = copy.deepcopy(raw_generator) if config.ema_decay else raw_generator
     device = X.device
-    batches = IndexBatches(X.shape[0], config.batch_size, rng, drop_last=True, device=device)
+    # under DDP every process takes its share of each permutation; batch_size is per process
+    batches = IndexBatches(X.shape[0], config.batch_size, rng, drop_last=True, device=device, rank=fabric.global_rank, world_size=fabric.world_size)
+    draw = device_generator(rng, device)
     stream = iter(batches)
 
     def next_batch():
@@ -96,7 +98,7 @@ def train_pair(
             return next(stream)
 
     def noise(n):
-        return torch.randn(n, n_latent, generator=rng).to(device)
+        return torch.randn(n, n_latent, generator=draw, device=device)
 
     # the same noise at every evaluation, so snapshots are compared on equal terms
     selection_noise = noise(SELECTION_SAMPLES)
@@ -111,7 +113,7 @@ def train_pair(
                 fake = generator_net(noise(len(idx)), yb)
             loss_c = critic_loss(config.loss, critic_net(real, yb), critic_net(fake, yb))
             if config.loss == "wgan-gp":
-                loss_c = loss_c + config.gp_weight * gradient_penalty(critic_net, real, fake, yb, rng)
+                loss_c = loss_c + config.gp_weight * gradient_penalty(critic_net, real, fake, yb, draw)
             opt_c.zero_grad(set_to_none=True)
             fabric.backward(loss_c)
             opt_c.step()

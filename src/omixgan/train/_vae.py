@@ -1,8 +1,9 @@
-"""VAE training loop: resident tensors, index batches, KL warm-up, early stopping on validation."""
+"""VAE training loop: mini-batches from a batch source, KL warm-up, early stopping on validation."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,66 +25,93 @@ class VAETrainConfig:
     patience: int
 
 
+class ResidentBatches:
+    """Mini-batches of rows ``rows`` of matrices already on the device: ``(xs, present)`` dicts.
+
+    Shuffled by ``rng``; under data-parallel training each process takes its share (see
+    :class:`~omixgan.train.IndexBatches`).
+    """
+
+    def __init__(self, X: dict[str, torch.Tensor], present: dict[str, torch.Tensor], rows: np.ndarray, batch_size: int, rng: torch.Generator, *, rank: int = 0, world_size: int = 1):
+        self.X, self.present = X, present
+        device = next(iter(X.values())).device
+        self.rows = torch.as_tensor(rows, dtype=torch.long, device=device)
+        per_process = len(rows) // world_size
+        self.index = IndexBatches(len(rows), batch_size, rng, drop_last=per_process > batch_size, device=device, rank=rank, world_size=world_size)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __iter__(self):
+        for batch in self.index:
+            rows = self.rows[batch]
+            yield {m: v[rows] for m, v in self.X.items()}, {m: v[rows] for m, v in self.present.items()}
+
+
 @torch.no_grad()
-def validation_error(module, X: dict, present: dict, idx: torch.Tensor) -> float:
+def validation_error(module, X: dict, present: dict, idx: torch.Tensor | None = None) -> float:
     """Mean squared error of translating every present modality into every other present one
     (posterior means); for a single modality, of reconstructing it. What a translator is for."""
     module.eval()
+    if idx is not None:
+        X = {m: v[idx] for m, v in X.items()}
+        present = {m: v[idx] for m, v in present.items()}
     total, count = 0.0, 0.0
     names = module.names
     for s in names:
         for t in names:
             if len(names) > 1 and s == t:
                 continue
-            weight = present[s][idx] * present[t][idx]
+            weight = present[s] * present[t]
             if weight.sum() == 0:
                 continue
-            pred = module.translate(s, t, X[s][idx])
-            total += float((weight * ((pred - X[t][idx]) ** 2).mean(dim=1)).sum())
+            pred = module.translate(s, t, X[s])
+            total += float((weight * ((pred - X[t]) ** 2).mean(dim=1)).sum())
             count += float(weight.sum())
     module.train()
     return total / max(count, 1.0)
 
 
-def train_vae(fabric, module, X: dict[str, torch.Tensor], present: dict[str, torch.Tensor], train_idx: np.ndarray, val_idx: np.ndarray, *, config: VAETrainConfig, rng: torch.Generator, progress_bar) -> dict[str, list]:
-    """Train ``module`` (a :class:`~omixgan.module.MultiVAEModule`) on rows ``train_idx``.
+def train_vae(fabric, module, batches: Iterable, validate: Callable[[], float] | None, *, config: VAETrainConfig, noise: torch.Generator, progress_bar) -> dict[str, list]:
+    """Train ``module`` (a :class:`~omixgan.module.MultiVAEModule`) on ``batches``.
 
-    After each epoch the validation rows are translated; the best weights are restored at the end
-    and training stops after ``patience`` epochs without improvement. Returns the history per epoch.
+    ``batches`` yields ``(xs, present)`` dicts per step (resident or read from disk); after each
+    epoch ``validate()`` scores the module (None: the training loss is watched). The best weights
+    are restored at the end and training stops after ``patience`` epochs without improvement.
+    ``noise`` draws the reparameterisation noise on the module's device. Returns the history per
+    epoch.
     """
     raw = module
     optimizer = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     module, optimizer = fabric.setup(module, optimizer)
-    device = next(raw.parameters()).device
-    train_idx_t = torch.as_tensor(train_idx, dtype=torch.long, device=device)
-    val_idx_t = torch.as_tensor(val_idx, dtype=torch.long, device=device)
-    batches = IndexBatches(len(train_idx), config.batch_size, rng, drop_last=len(train_idx) > config.batch_size, device=device)
     total_steps = max(1, config.max_epochs * len(batches))
     warmup_steps = max(1, int(config.kl_warmup_fraction * total_steps))
     history = {"epoch": [], "loss": [], "reconstruction": [], "kl": [], "alignment": [], "validation": []}
     best, best_state, since_best, step = np.inf, None, 0, 0
     for epoch in range(1, config.max_epochs + 1):
-        sums = {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0, "alignment": 0.0}
-        for batch in batches:
-            rows = train_idx_t[batch]
+        # summed on the device, read once per epoch: no host synchronisation per step
+        sums, n_batches = None, 0
+        for xs, present in batches:
             terms = module(
-                {m: X[m][rows] for m in raw.names},
-                {m: present[m][rows] for m in raw.names},
+                xs,
+                present,
                 kl_weight=config.kl_weight * min(1.0, step / warmup_steps),
                 align_weight=config.align_weight,
                 cross_weight=config.cross_weight,
-                generator=rng,
+                generator=noise,
             )
             optimizer.zero_grad(set_to_none=True)
             fabric.backward(terms["loss"])
             optimizer.step()
             step += 1
-            for k in sums:
-                sums[k] += float(terms[k].detach())
+            n_batches += 1
+            values = torch.stack([terms[k].detach() for k in ("loss", "reconstruction", "kl", "alignment")])
+            sums = values if sums is None else sums + values
+        means = (sums / max(n_batches, 1)).tolist()
         history["epoch"].append(epoch)
-        for k, v in sums.items():
-            history[k].append(v / len(batches))
-        current = validation_error(raw, X, present, val_idx_t) if len(val_idx) else sums["loss"] / len(batches)
+        for k, v in zip(("loss", "reconstruction", "kl", "alignment"), means):
+            history[k].append(v)
+        current = validate() if validate is not None else means[0]
         history["validation"].append(current)
         progress_bar.set_postfix(validation=f"{current:.3g}", refresh=False)
         progress_bar.update(1)
