@@ -75,7 +75,7 @@ class _VAEModel(OmixModel):
             else:
                 X = self._matrix(source, mod)
                 pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod))
-                pipeline.fit_transform(X)
+                pipeline.fit(X)
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = source.n_vars
@@ -114,12 +114,16 @@ class _VAEModel(OmixModel):
         blocks = {m: self._model_space(self.adata, m) for m in mods}
         names = pd.Index(pd.unique(np.concatenate([np.asarray(obs) for _, obs in blocks.values()])))
         X, present = {}, {}
-        for m, (Z, obs) in blocks.items():
-            full = np.zeros((len(names), Z.shape[1]), dtype=np.float32)
+        for m in list(blocks):
+            Z, obs = blocks.pop(m)
             rows = names.get_indexer(obs)
-            full[rows] = Z
             mask = np.zeros(len(names), dtype=np.float32)
             mask[rows] = 1.0
+            if len(rows) == len(names) and (rows == np.arange(len(names))).all():
+                full = Z  # every sample, in order: no second copy of a large matrix
+            else:
+                full = np.zeros((len(names), Z.shape[1]), dtype=np.float32)
+                full[rows] = Z
             X[self._key(m)], present[self._key(m)] = full, mask
         return names, X, present
 

@@ -14,6 +14,26 @@ import numpy as np
 #: and would map to infinity. 1e-6 keeps M-values within about +-20, far beyond biology.
 BETA_EPS = 1e-6
 
+#: Transforms work through large matrices in row blocks of this size: their float64
+#: intermediates then cost a few times one block, not a few times the matrix.
+BLOCK_BYTES = 64 * 2**20
+
+
+def _row_blocks(X: np.ndarray) -> list[slice]:
+    rows = max(1, BLOCK_BYTES // (4 * max(1, X.shape[1]))) if X.ndim == 2 else max(1, len(X))
+    return [slice(start, start + rows) for start in range(0, max(len(X), 1), rows)]
+
+
+def _blockwise(X: np.ndarray, fn) -> np.ndarray:
+    """``fn(X)`` as float32, computed one row block at a time (elementwise ``fn`` only)."""
+    blocks = _row_blocks(X)
+    if len(blocks) == 1:
+        return np.asarray(fn(X), dtype=np.float32)
+    out = np.empty(X.shape, dtype=np.float32)
+    for rows in blocks:
+        out[rows] = fn(X[rows])
+    return out
+
 
 class Transform:
     """Base class: ``fit`` learns per-feature parameters, ``transform`` / ``inverse`` apply them."""
@@ -49,16 +69,23 @@ class Standardize(Transform):
     feature_params = ("mean", "std")
 
     def fit(self, X):
-        mean = np.nanmean(X, axis=0, dtype=np.float64)
-        std = np.nanstd(X, axis=0, dtype=np.float64)
+        blocks = _row_blocks(X)
+        if len(blocks) == 1:
+            mean = np.nanmean(X, axis=0, dtype=np.float64)
+            std = np.nanstd(X, axis=0, dtype=np.float64)
+        else:  # two passes over row blocks: the same statistics without float64 copies of X
+            count = sum(np.sum(~np.isnan(X[rows]), axis=0) for rows in blocks)
+            mean = sum(np.nansum(X[rows], axis=0, dtype=np.float64) for rows in blocks) / count
+            # deviations squared in X's precision and summed in float64, as np.nanstd does
+            std = np.sqrt(sum(np.nansum(np.square((X[rows] - mean).astype(X.dtype)), axis=0, dtype=np.float64) for rows in blocks) / count)
         self.params = {"mean": mean, "std": np.where(std > 0, std, 1.0)}
         return self
 
     def transform(self, X):
-        return ((X - self.params["mean"]) / self.params["std"]).astype(np.float32)
+        return _blockwise(X, lambda B: (B - self.params["mean"]) / self.params["std"])
 
     def inverse(self, X):
-        return (X * self.params["std"] + self.params["mean"]).astype(np.float32)
+        return _blockwise(X, lambda B: B * self.params["std"] + self.params["mean"])
 
 
 class MinMax(Transform):
@@ -74,10 +101,10 @@ class MinMax(Transform):
         return self
 
     def transform(self, X):
-        return ((X - self.params["min"]) / self.params["range"]).astype(np.float32)
+        return _blockwise(X, lambda B: (B - self.params["min"]) / self.params["range"])
 
     def inverse(self, X):
-        return (X * self.params["range"] + self.params["min"]).astype(np.float32)
+        return _blockwise(X, lambda B: B * self.params["range"] + self.params["min"])
 
 
 class Log1p(Transform):
@@ -88,10 +115,10 @@ class Log1p(Transform):
     def transform(self, X):
         if np.nanmin(X) < 0:
             raise ValueError(f"log1p needs non-negative values; the minimum is {np.nanmin(X):g}.")
-        return np.log1p(X, dtype=np.float64).astype(np.float32)
+        return _blockwise(X, lambda B: np.log1p(B, dtype=np.float64))
 
     def inverse(self, X):
-        return np.expm1(np.asarray(X, dtype=np.float64)).astype(np.float32)
+        return _blockwise(X, lambda B: np.expm1(np.asarray(B, dtype=np.float64)))
 
 
 class Logit(Transform):
@@ -110,11 +137,16 @@ class Logit(Transform):
         lo, hi = np.nanmin(X), np.nanmax(X)
         if lo < 0 or hi > 1:
             raise ValueError(f"logit needs beta values in [0, 1]; got values in [{lo:g}, {hi:g}].")
-        b = np.clip(np.asarray(X, dtype=np.float64), self.params["eps"], 1 - self.params["eps"])
-        return np.log2(b / (1 - b)).astype(np.float32)
+        eps = self.params["eps"]
+
+        def logit(B):
+            b = np.clip(np.asarray(B, dtype=np.float64), eps, 1 - eps)
+            return np.log2(b / (1 - b))
+
+        return _blockwise(X, logit)
 
     def inverse(self, X):
-        return (1.0 / (1.0 + np.exp2(-np.asarray(X, dtype=np.float64)))).astype(np.float32)
+        return _blockwise(X, lambda B: 1.0 / (1.0 + np.exp2(-np.asarray(B, dtype=np.float64))))
 
 
 TRANSFORMS: dict[str, type[Transform]] = {t.name: t for t in (Standardize, MinMax, Log1p, Logit)}
@@ -139,6 +171,14 @@ class Pipeline:
         for step in self.steps:
             X = step.fit_transform(X)
         return np.asarray(X, dtype=np.float32)
+
+    def fit(self, X: np.ndarray) -> Pipeline:
+        """Fit every step, transforming only what the next step needs."""
+        for k, step in enumerate(self.steps):
+            step.fit(X)
+            if k < len(self.steps) - 1:
+                X = step.transform(X)
+        return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         for step in self.steps:
