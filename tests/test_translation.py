@@ -114,13 +114,46 @@ def test_evaluate_translation_table():
     mdata, _ = _paired(n=200, missing_target=0)
     table = og.tl.evaluate_translation(mdata, "mrna", "meth", labels_key="cls", train_kwargs=FAST)
     assert list(table.index) == [
-        "CrossModalVAE", "CrossModalVAE, VAE part only", "feature mean", "class-mean oracle", "ridge", "kNN (PCA 50)", "naive two-VAE swap"
+        "CrossModalVAE",
+        "CrossModalVAE, VAE part only",
+        "feature mean",
+        "class-mean oracle",
+        "ridge",
+        "kNN (PCA 50)",
+        "MOFA+ (10 factors)",
+        "naive two-VAE swap",
     ]
     assert table.loc["feature mean", "per_feature_pearson"] == 0.0
     assert table.loc["ridge", "per_feature_pearson"] > 0.7
     assert table.loc["CrossModalVAE", "per_feature_pearson"] > 0.6
-    assert table.attrs["per_feature"].shape == (6, 7)
+    assert table.loc["MOFA+ (10 factors)", "per_feature_pearson"] > 0.5
+    assert table.attrs["per_feature"].shape == (6, 8)
     assert len(table.attrs["split"]["test"]) == 50
+
+
+def test_predict_mofa_recovers_shared_low_rank_target(capsys):
+    """Source and target driven by the same 3 factors: MOFA+ must find them from the source and
+    predict the held-out target from them, deterministically, quietly, in the target's units."""
+    rng = np.random.default_rng(1)
+    n, n_test = 200, 50
+    factors = rng.normal(size=(n, 3))
+    X = factors @ rng.normal(size=(3, 30)) + 0.3 * rng.normal(size=(n, 30))
+    Y = 5.0 + 2.0 * (factors @ rng.normal(size=(3, 20)) + 0.3 * rng.normal(size=(n, 20)))  # not centred, not unit scale
+    X_train, Y_train, X_test, Y_test = X[n_test:], Y[n_test:], X[:n_test], Y[:n_test]
+    np.random.seed(7)
+    expected_draw = np.random.rand()
+    np.random.seed(7)
+    pred = og.metrics.predict_mofa(X_train, Y_train, X_test, seed=0)
+    assert np.random.rand() == expected_draw  # numpy's global generator is left as it was
+    assert capsys.readouterr().out == ""  # mofapy2's console output is suppressed
+    assert pred.shape == (n_test, 20)
+    r = og.metrics.per_feature_pearson(Y_test, pred)
+    assert r.mean() > 0.8 and r.min() > 0.5
+    mean_rmse = og.metrics.rmse(Y_test, og.metrics.predict_feature_mean(Y_train, n_test))
+    assert og.metrics.rmse(Y_test, pred) < 0.5 * mean_rmse
+    np.testing.assert_array_equal(pred, og.metrics.predict_mofa(X_train, Y_train, X_test, seed=0))
+    with pytest.raises(ValueError, match="X_train has 150 samples, Y_train 149"):
+        og.metrics.predict_mofa(X_train, Y_train[1:], X_test)
 
 
 def test_omicsvae_sample_decode_and_embed():

@@ -28,6 +28,7 @@ from ._translation import (  # noqa: E402
     predict_class_mean,
     predict_feature_mean,
     predict_knn,
+    predict_mofa,
     predict_ridge,
     rmse,
     translation_scores,
@@ -42,4 +43,5 @@ __all__ += [
     "predict_class_mean",
     "predict_ridge",
     "predict_knn",
+    "predict_mofa",
 ]
