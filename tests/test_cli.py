@@ -2,19 +2,36 @@ from __future__ import annotations
 
 import anndata as ad
 import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
 
+import omixgan.metrics._generation as generation_metrics
 from omixgan.cli import main
 
 from .conftest import write_course
 
 
-def test_demo_quick_writes_every_result(tmp_path, capsys):
+@pytest.fixture
+def small_forests(monkeypatch):
+    """Two-sample AUCs with 10 trees on one thread: the tiny demo scores about a hundred forests."""
+
+    def forest(**kwargs):
+        return RandomForestClassifier(**{**kwargs, "n_estimators": 10, "n_jobs": 1})
+
+    monkeypatch.setattr(generation_metrics, "RandomForestClassifier", forest)
+
+
+def test_demo_quick_writes_every_result(tmp_path, capsys, small_forests):
     write_course(tmp_path / "course", n_samples=60)
     out = tmp_path / "out"
     assert main(["demo", "--data", str(tmp_path / "course"), "--out", str(out), "--quick"]) == 0
     names = {p.name for p in out.iterdir()}
     assert {"report.md", "data.h5mu", "generation_mrna.csv", "translation_mrna_meth.csv", "translation_mrna_prot.csv",
-            "synthetic_gan.h5ad", "synthetic_smote.h5ad", "generation_pca.png", "latent.png"} <= names
+            "synthetic_gan.h5ad", "synthetic_smote.h5ad", "generation_pca.png", "latent.png",
+            "generation_multiomics.csv", "synthetic_multiomics.h5mu", "generation_multiomics_crosscorr.png",
+            "generation_multiomics_pca.png", "multiomics_gan_history.png"} <= names
     mdata = md.read_h5mu(out / "data.h5mu")
     assert "X_omixgan" in mdata.obsm
     assert "translated_from_mrna" in mdata["meth"].layers
@@ -22,6 +39,30 @@ def test_demo_quick_writes_every_result(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "SMOTE" in report and "class-mean oracle" in report
     assert "generation_mrna.csv" in report
+
+    # multi-omics generation: the joint model, SMOTE and the baselines in one table, scored on held-out samples
+    table = pd.read_csv(out / "generation_multiomics.csv", index_col=0)
+    assert {"held-out real (control)", "MultiOmicsGAN", "SMOTE (modalities side by side)", "class Gaussian per modality",
+            "copy of train"} <= set(table.index)
+    auc = table[[f"{m}_two_sample_auc" for m in ("mrna", "meth", "prot", "joint")]]
+    assert ((auc >= 0) & (auc <= 1)).all().all()
+    assert table.loc["copy of train", "joint_dcr_ratio"] == 0
+    assert table.loc["MultiOmicsGAN", "joint_dcr_ratio"] > 0
+    assert np.isfinite(table.loc["MultiOmicsGAN", "cross_correlation_distance"])
+    assert "translator_consistency" in table.columns
+    # the synthetic multi-omics samples: every modality, original units, labelled and flagged, apart from the data
+    synthetic = md.read_h5mu(out / "synthetic_multiomics.h5mu")
+    assert set(synthetic.mod) == {"mrna", "meth", "prot"}
+    assert synthetic.n_obs == 30  # as many as the held-out half
+    assert synthetic.obs["synthetic"].all() and all(synthetic[m].obs["synthetic"].all() for m in synthetic.mod)
+    assert sorted(synthetic.obs["cluster"].astype(str).unique()) == ["1", "2"]
+    for m in synthetic.mod:
+        assert list(synthetic[m].var_names) == list(mdata[m].var_names)
+    meth = np.asarray(synthetic["meth"].X)
+    assert ((meth > 0) & (meth < 1)).all()  # beta values stay beta values
+    assert not mdata.obs_names.isin(synthetic.obs_names).any()
+    assert "MultiOmicsGAN" in report and "generation_multiomics.csv" in report and "synthetic_multiomics.h5mu" in report
+    assert "--quick" in report and "150 generator steps" in report
 
 
 def test_demo_bad_folder_is_a_clear_error(tmp_path, capsys):
