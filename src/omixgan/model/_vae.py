@@ -51,6 +51,12 @@ _ARCHITECTURE_DOC = """
         likelihood), so outputs stay in (0, 1)."""
 
 
+#: Candidate penalties of the ridge maps blended into translations (model space: z-scored data).
+RIDGE_ALPHAS = np.logspace(-2, 4, 25)
+#: Target features on which the ridge penalty is chosen (see ``_fit_linear_maps``).
+ALPHA_SELECTION_TARGETS = 512
+
+
 class _VAEModel(OmixModel):
     """Shared machinery: per-modality transforms, resident data, training, encoding, decoding."""
 
@@ -169,15 +175,26 @@ class _VAEModel(OmixModel):
 
     def _fit_linear_maps(self, X: dict, present: dict) -> None:
         """Closed-form ridge maps between every ordered pair of modalities (model space), fitted on
-        the samples that have both, penalty chosen by efficient leave-one-out."""
-        from sklearn.linear_model import RidgeCV
+        the samples that have both, penalty chosen by efficient leave-one-out.
+
+        Leave-one-out costs samples x rank x targets per candidate penalty; for a target of more
+        than :data:`ALPHA_SELECTION_TARGETS` features the penalty is chosen on that many features
+        drawn at random (one penalty serves all features anyway), then one ridge is fitted to all.
+        """
+        from sklearn.linear_model import Ridge, RidgeCV
 
         for s in self.module.names:
             for t in self.module.names:
                 both = (present[s] > 0) & (present[t] > 0)
                 if s == t or both.sum() < 3:
                     continue
-                ridge = RidgeCV(alphas=np.logspace(-2, 4, 25)).fit(X[s][both], X[t][both])
+                Xs, Yt = X[s][both], X[t][both]
+                if Yt.shape[1] <= ALPHA_SELECTION_TARGETS:
+                    ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt)
+                else:
+                    cols = np.sort(np.random.default_rng(0).choice(Yt.shape[1], ALPHA_SELECTION_TARGETS, replace=False))
+                    alpha = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt[:, cols]).alpha_
+                    ridge = Ridge(alpha=alpha).fit(Xs, Yt)
                 self.module.set_linear_map(s, t, torch.as_tensor(ridge.coef_.T, dtype=torch.float32), torch.as_tensor(ridge.intercept_, dtype=torch.float32))
 
     @property

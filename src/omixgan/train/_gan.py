@@ -13,6 +13,8 @@ from ._loop import IndexBatches, device_generator
 
 #: Samples generated to score a snapshot: enough for a stable covariance of a few hundred features.
 SELECTION_SAMPLES = 1000
+#: Dimensions the snapshot score works in (see :class:`FrechetScore`).
+MAX_SCORE_DIMS = 512
 
 
 class FrechetScore:
@@ -25,6 +27,13 @@ class FrechetScore:
 
     def __init__(self, reference: np.ndarray):
         reference = np.asarray(reference, dtype=np.float64)
+        self.projection = None
+        if reference.shape[1] > MAX_SCORE_DIMS:
+            # the score costs features^3 per evaluation: above MAX_SCORE_DIMS it is computed on the
+            # reference's leading principal axes, where nearly all of its variance lies
+            centred = reference - reference.mean(axis=0)
+            self.projection = np.linalg.svd(centred, full_matrices=False)[2][:MAX_SCORE_DIMS].T
+            reference = reference @ self.projection
         self.mean = reference.mean(axis=0)
         cov = np.cov(reference, rowvar=False) if len(reference) > 1 else np.zeros((reference.shape[1],) * 2)
         w, v = np.linalg.eigh(np.atleast_2d(cov))
@@ -33,6 +42,8 @@ class FrechetScore:
 
     def __call__(self, samples: np.ndarray) -> float:
         samples = np.asarray(samples, dtype=np.float64)
+        if self.projection is not None:
+            samples = samples @ self.projection
         mean = samples.mean(axis=0)
         cov = np.atleast_2d(np.cov(samples, rowvar=False))
         cross = np.linalg.eigvalsh(self.sqrt_cov @ cov @ self.sqrt_cov)

@@ -1,0 +1,515 @@
+"""Speed and scale: omixgan's training loops against plain torch loops and scvi-tools, side by side.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/speed.py                 # every part, CSVs and the docs page
+    .venv/bin/python benchmarks/speed.py --parts vae gan # some parts (others keep their CSV)
+    .venv/bin/python benchmarks/speed.py --page-only     # rewrite the page from the CSVs
+
+Every comparison is measured in one run, alternating the contenders (``--repeats`` rounds), and
+reported as a ratio: on a shared machine absolute seconds drift, ratios of interleaved runs much
+less. Writes ``benchmarks/results/speed_*.csv`` and ``docs/benchmarks_speed.md``.
+
+Parts:
+
+- ``flops``: matmul FLOP/s of this machine (the hardware limit for these dense models).
+- ``vae``: OmicsVAE and CrossModalVAE ``train()`` against a minimal torch loop over the identical
+  module (same layers, loss, optimiser, batch size), and a torch ``DataLoader`` loop.
+- ``gan``: OmicsGAN ``train()`` (WGAN-GP, 5 critic steps) against a minimal torch WGAN-GP loop.
+- ``scvi``: scvi-tools' SCVI against OmicsVAE of the same layer sizes on one count matrix.
+- ``scaling``: OmicsVAE time per epoch and peak memory, 2k to 50k samples, 1k to 20k features,
+  in memory and from disk (each point in a fresh process).
+- ``sampling``: generating and translating 100,000 samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PAGE = ROOT / "docs" / "benchmarks_speed.md"
+PARTS = ("flops", "vae", "gan", "scvi", "scaling", "sampling")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def low_rank(n: int, p: int, seed: int = 0, rank: int = 16) -> np.ndarray:
+    """Gaussian data with a low-rank structure, made in row blocks (float32)."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(rank, p)).astype(np.float32) / np.sqrt(rank)
+    X = np.empty((n, p), dtype=np.float32)
+    for start in range(0, n, 5000):
+        m = min(5000, n - start)
+        X[start : start + m] = rng.standard_normal((m, rank), dtype=np.float32) @ W + 0.5 * rng.standard_normal((m, p), dtype=np.float32)
+    return X
+
+
+def adata_of(X: np.ndarray, labels=None):
+    import anndata as ad
+
+    obs = pd.DataFrame(index=[f"s{i}" for i in range(len(X))])
+    if labels is not None:
+        obs["cls"] = pd.Categorical(labels)
+    return ad.AnnData(X, obs=obs, var=pd.DataFrame(index=[f"g{j}" for j in range(X.shape[1])]))
+
+
+def linear_flops(module: torch.nn.Module) -> int:
+    """Multiply-adds x 2 of one forward pass of every nn.Linear, per sample."""
+    return sum(2 * m.in_features * m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear))
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(contenders: dict, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each contender, run in turn ``repeats`` times (a first, untimed round warms up)."""
+    for fn in contenders.values():
+        fn()
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            times[name].append(timed(fn))
+    return times
+
+
+# --- plain torch loops (what our loops are measured against) ------------------------------------
+def plain_vae_loop(module, X: dict, epochs: int, batch_size: int, *, align_weight=0.0, cross_weight=0.0, seed=0):
+    """The minimal loop: resident tensors, randperm batches, Adam; the module's own loss."""
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, weight_decay=1e-3)
+    n = len(next(iter(X.values())))
+    ones = {m: torch.ones(n) for m in X}
+    module.train()
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            idx = order[start : start + batch_size]
+            loss = module({m: v[idx] for m, v in X.items()}, {m: p[idx] for m, p in ones.items()}, kl_weight=1.0, align_weight=align_weight, cross_weight=cross_weight)["loss"]
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+
+def dataloader_vae_loop(module, X: torch.Tensor, epochs: int, batch_size: int, seed=0):
+    """The same model fed by a torch DataLoader over a TensorDataset (the usual Lightning way)."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, weight_decay=1e-3)
+    loader = DataLoader(TensorDataset(X), batch_size=batch_size, shuffle=True, drop_last=True)
+    module.train()
+    for _ in range(epochs):
+        for (xb,) in loader:
+            loss = module({"X": xb}, {"X": torch.ones(len(xb))}, kl_weight=1.0, align_weight=0.0, cross_weight=0.0)["loss"]
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+
+def plain_wgan_gp_loop(generator, critic, X: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int, n_latent: int, n_critic: int = 5, seed=0):
+    """The minimal WGAN-GP loop (Gulrajani et al.): n_critic critic steps per generator step."""
+    from omixgan.module._gan import gradient_penalty
+
+    torch.manual_seed(seed)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    n = len(X)
+    for _ in range(steps):
+        for _ in range(n_critic):
+            idx = torch.randint(n, (batch_size,))
+            real, yb = X[idx], y[idx]
+            with torch.no_grad():
+                fake = generator(torch.randn(batch_size, n_latent), yb)
+            loss_c = critic(fake, yb).mean() - critic(real, yb).mean() + 10.0 * gradient_penalty(critic, real, fake, yb, None)
+            opt_c.zero_grad(set_to_none=True)
+            loss_c.backward()
+            opt_c.step()
+        idx = torch.randint(n, (batch_size,))
+        loss_g = -critic(generator(torch.randn(batch_size, n_latent), y[idx]), y[idx]).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+
+# --- parts ----------------------------------------------------------------------------------------
+def part_flops(args) -> pd.DataFrame:
+    rows = []
+    for size in (1024, 2048):
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        a @ b
+        reps = 20 if size == 1024 else 5
+        seconds = min(timed(lambda: [a @ b for _ in range(reps)]) for _ in range(3)) / reps
+        rows.append({"matmul": f"{size} x {size} float32", "gflops": 2 * size**3 / seconds / 1e9})
+    return pd.DataFrame(rows)
+
+
+def part_vae(args) -> pd.DataFrame:
+    import omixgan as og
+    from omixgan.module._vae import MultiVAEModule
+
+    n, p, batch, epochs = 2000, 5000, 128, args.epochs
+    X = low_rank(n, p, seed=0)
+    rows = []
+
+    # OmicsVAE: our train() against the minimal loop and a DataLoader loop over the same module
+    adata = adata_of(X)
+    og.models.OmicsVAE.setup_anndata(adata)
+    ours = og.models.OmicsVAE(adata)
+    kwargs = dict(n_latent=32, n_hidden=256, n_layers=1, dropout_rate=0.2, input_dropout=0.0, linear_path=True)
+    plain = MultiVAEModule({"X": p}, **kwargs)
+    Z = torch.from_numpy((X - X.mean(0)) / X.std(0))
+    n_train = n - int(round(0.1 * n))  # train() holds out 10 % for validation
+    times = interleaved(
+        {
+            "omixgan OmicsVAE.train()": lambda: ours.train(max_epochs=epochs, batch_size=batch, patience=epochs, progress_bar=False),
+            "plain torch loop, same module": lambda: plain_vae_loop(plain, {"X": Z}, epochs, batch),
+            "torch DataLoader loop, same module": lambda: dataloader_vae_loop(plain, Z, epochs, batch),
+        },
+        args.repeats,
+    )
+    flops = 3 * linear_flops(plain)  # forward + backward (about twice the forward)
+    for name, t in times.items():
+        samples = (n_train if name.startswith("omixgan") else n // batch * batch) * epochs
+        rows.append({"model": "OmicsVAE", "data": f"{n} x {p}", "loop": name, "seconds": np.median(t), "samples_per_s": samples / np.median(t), "gflops_achieved": samples * flops / np.median(t) / 1e9})
+
+    # CrossModalVAE (one member, so the loops do the same work) on mRNA 5000 + protein 500
+    Y = low_rank(n, 500, seed=1)
+    mdata = __import__("mudata").MuData({"mrna": adata_of(X), "prot": adata_of(Y)})
+    og.models.CrossModalVAE.setup_mudata(mdata, modalities=["mrna", "prot"])
+    cross = og.models.CrossModalVAE(mdata, n_models=1)
+    cross_kwargs = dict(kwargs, input_dropout=0.3)
+    plain_cross = MultiVAEModule({"mrna": p, "prot": 500}, **cross_kwargs)
+    Zy = torch.from_numpy((Y - Y.mean(0)) / Y.std(0))
+    maps_seconds = []
+    fit_maps = cross._fit_linear_maps
+
+    def timed_maps(*a):  # the closed-form ridge maps run once per train(), after the epochs
+        maps_seconds.append(timed(lambda: fit_maps(*a)))
+
+    cross._fit_linear_maps = timed_maps
+    times = interleaved(
+        {
+            "omixgan CrossModalVAE.train()": lambda: cross.train(max_epochs=epochs, batch_size=batch, patience=epochs, progress_bar=False),
+            "plain torch loop, same module": lambda: plain_vae_loop(plain_cross, {"mrna": Z, "prot": Zy}, epochs, batch, align_weight=1.0, cross_weight=1.0),
+        },
+        args.repeats,
+    )
+    times["omixgan CrossModalVAE.train(), epochs only"] = list(np.asarray(times["omixgan CrossModalVAE.train()"]) - np.asarray(maps_seconds[1:]))
+    flops = 3 * (linear_flops(plain_cross) + sum(linear_flops(d) for d in plain_cross.decoders.values()))  # cross decoders run twice
+    for name, t in times.items():
+        seconds = np.median(t)
+        samples = (n_train if name.startswith("omixgan") else n // batch * batch) * epochs
+        rows.append({"model": "CrossModalVAE (1 member)", "data": f"{n} x ({p} + 500)", "loop": name, "seconds": seconds, "samples_per_s": samples / seconds, "gflops_achieved": samples * flops / seconds / 1e9})
+    rows.append({"model": "CrossModalVAE (1 member)", "data": f"{n} x ({p} + 500)", "loop": "of which: closed-form ridge maps (once per train())", "seconds": np.median(maps_seconds[1:]), "samples_per_s": np.nan, "gflops_achieved": np.nan})
+    return pd.DataFrame(rows)
+
+
+def part_gan(args) -> pd.DataFrame:
+    import omixgan as og
+
+    n, p, batch, steps = 2000, 1000, 128, args.gan_steps
+    labels = np.repeat(["a", "b", "c", "d"], n // 4)
+    X = low_rank(n, p, seed=2)
+    adata = adata_of(X, labels)
+    og.models.OmicsGAN.setup_anndata(adata, labels_key="cls")
+    ours = og.models.OmicsGAN(adata, per_class=False)
+    generator, critic = ours.module.generators[0], ours.module.critics[0]
+    import copy
+
+    plain_g, plain_c = copy.deepcopy(generator), copy.deepcopy(critic)
+    Z = torch.from_numpy((X - X.mean(0)) / X.std(0))
+    y = torch.as_tensor(np.searchsorted(["a", "b", "c", "d"], labels))
+    times = interleaved(
+        {
+            "omixgan OmicsGAN.train() (defaults: EMA, selection every 25 steps)": lambda: ours.train(steps, n_critic=5, batch_size=batch, progress_bar=False),
+            "omixgan OmicsGAN.train(), selection once at the end": lambda: ours.train(steps, n_critic=5, batch_size=batch, eval_every=steps, progress_bar=False),
+            "plain torch WGAN-GP loop, same networks": lambda: plain_wgan_gp_loop(plain_g, plain_c, Z, y, steps, batch, ours.module.n_latent),
+        },
+        args.repeats,
+    )
+    rows = []
+    for name, t in times.items():
+        seconds = np.median(t)
+        rows.append({"model": "OmicsGAN (conditional, 5 critic steps)", "data": f"{n} x {p}, 4 classes", "loop": name, "seconds": seconds, "generator_steps_per_s": steps / seconds, "samples_per_s": steps * 6 * batch / seconds})
+    return pd.DataFrame(rows)
+
+
+def part_scvi(args) -> pd.DataFrame:
+    import anndata as ad
+    import scvi
+
+    import omixgan as og
+    from omixgan.module._vae import MultiVAEModule
+
+    n, p, batch, epochs = 4000, 2000, 128, args.epochs
+    rng = np.random.default_rng(3)
+    rate = np.exp(low_rank(n, p, seed=3) * 0.5 + 1.0)
+    counts = rng.poisson(rate).astype(np.float32)
+    scvi_data = ad.AnnData(counts.copy())
+    scvi.model.SCVI.setup_anndata(scvi_data)
+    model = scvi.model.SCVI(scvi_data, n_hidden=128, n_latent=10, n_layers=1)
+    logged = adata_of(np.log1p(counts))
+    og.models.OmicsVAE.setup_anndata(logged)
+    ours = og.models.OmicsVAE(logged, n_hidden=128, n_latent=10, n_layers=1)
+    plain = MultiVAEModule({"X": p}, n_latent=10, n_hidden=128, n_layers=1, dropout_rate=0.2, input_dropout=0.0, linear_path=True)
+    Z = torch.from_numpy(np.log1p(counts))
+
+    def scvi_train():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.train(max_epochs=epochs, batch_size=batch, accelerator="cpu", train_size=0.9, early_stopping=False, enable_progress_bar=False, logger=False, enable_checkpointing=False)
+
+    times = interleaved(
+        {
+            "scvi-tools SCVI.train()": scvi_train,
+            "omixgan OmicsVAE.train()": lambda: ours.train(max_epochs=epochs, batch_size=batch, patience=epochs, progress_bar=False),
+            "plain torch loop, OmicsVAE's module": lambda: plain_vae_loop(plain, {"X": Z}, epochs, batch),
+        },
+        args.repeats,
+    )
+    rows = []
+    for name, t in times.items():
+        seconds = np.median(t)
+        rows.append({"model": name, "data": f"{n} x {p} counts", "layers": "n_hidden=128, n_latent=10, n_layers=1", "seconds_per_epoch": seconds / epochs})
+    return pd.DataFrame(rows)
+
+
+SCALING_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np, torch
+sys.path.insert(0, sys.argv[5])
+from speed import low_rank, adata_of
+import anndata as ad
+import omixgan as og
+
+torch.set_num_threads(int(sys.argv[4]))
+n, p, where = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if where == "write":  # a separate process, so that making the data does not set the training's peak
+    adata_of(low_rank(n, p, seed=4)).write_h5ad(sys.argv[6])
+    sys.exit(0)
+adata = ad.read_h5ad(sys.argv[6], backed="r") if where == "disk" else adata_of(low_rank(n, p, seed=4))
+def rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+before_rss = rss_mb()
+og.models.OmicsVAE.setup_anndata(adata)
+vae = og.models.OmicsVAE(adata)
+start = time.perf_counter()
+vae.train(max_epochs=2, batch_size=128, patience=2, validation_fraction=0.1, progress_bar=False)
+seconds = (time.perf_counter() - start) / 2
+json.dump({"seconds_per_epoch": seconds, "peak_mb": peak_mb(), "before_rss_mb": before_rss}, open(sys.argv[7], "w"))
+"""
+
+
+def part_scaling(args) -> pd.DataFrame:
+    import tempfile
+
+    script_dir = Path(tempfile.mkdtemp())
+    script = script_dir / "scaling_point.py"
+    script.write_text(SCALING_SCRIPT)
+    points = [(n, 1000) for n in (2000, 10000, 50000)] + [(10000, p) for p in (5000, 20000)] + [(50000, 5000)]
+    if args.quick:
+        points = [(2000, 1000), (10000, 1000), (10000, 5000)]
+    rows = []
+    for n, p in points:
+        for where in ("memory", "disk") if (n, p) in ((50000, 5000), (10000, 1000)) else ("memory",):
+            out = script_dir / "out.json"
+
+            def run(mode):
+                subprocess.run(
+                    [sys.executable, str(script), str(n), str(p), mode, str(args.threads), str(Path(__file__).parent), str(script_dir / "data.h5ad"), str(out)],
+                    check=True, cwd=script_dir,
+                )
+
+            if where == "disk":
+                run("write")
+            run(where)
+            r = json.loads(out.read_text())
+            data_mb = n * p * 4 / 2**20
+            # peak over the process's memory once the AnnData (in memory, or opened backed) exists
+            rows.append({
+                "samples": n, "features": p, "data": where, "data_mb": data_mb,
+                "seconds_per_epoch": r["seconds_per_epoch"],
+                "samples_per_s": n * 0.9 / r["seconds_per_epoch"],
+                "training_peak_growth_mb": r["peak_mb"] - r["before_rss_mb"],
+            })
+            print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def part_sampling(args) -> pd.DataFrame:
+    import mudata as md
+
+    import omixgan as og
+
+    n_target = 100_000
+    mdata = og.datasets.course(2000)
+    rows = []
+    og.models.OmicsGAN.setup_mudata(mdata, modality="mrna", labels_key="cluster")
+    gan = og.models.OmicsGAN(mdata, per_class=True)
+    gan.train(50, progress_bar=False)
+    n_classes = len(gan.classes_)
+    t = min(timed(lambda: gan.sample(n_per_class=n_target // n_classes, seed=0)) for _ in range(3))
+    rows.append({"task": f"OmicsGAN.sample: {n_target:,} samples x {mdata['mrna'].n_vars} features (per-class GANs)", "seconds": t, "samples_per_s": n_target / t})
+    multi = og.datasets.course(2000)
+    og.models.MultiOmicsGAN.setup_mudata(multi, modalities=["mrna", "meth", "prot"], labels_key="cluster")
+    mgan = og.models.MultiOmicsGAN(multi)
+    mgan.train(50, progress_bar=False)
+    t = min(timed(lambda: mgan.sample(n_per_class=n_target // n_classes, seed=0)) for _ in range(3))
+    rows.append({"task": f"MultiOmicsGAN.sample: {n_target:,} samples, 3 modalities (MuData)", "seconds": t, "samples_per_s": n_target / t})
+    pair = og.datasets.course(2000)
+    og.models.CrossModalVAE.setup_mudata(pair, modalities=["mrna", "meth"])
+    vae = og.models.CrossModalVAE(pair)
+    vae.train(max_epochs=5, progress_bar=False)
+    reps = n_target // pair["mrna"].n_obs
+    big = md.MuData({"mrna": __import__("anndata").concat([pair["mrna"]] * reps, index_unique="-")})
+    t = min(timed(lambda: vae.translate(big, source="mrna", target="meth")) for _ in range(3))
+    rows.append({"task": f"CrossModalVAE.translate: {big.n_obs:,} samples mrna -> meth (3 members + ridge)", "seconds": t, "samples_per_s": big.n_obs / t})
+    return pd.DataFrame(rows)
+
+
+# --- page -----------------------------------------------------------------------------------------
+def _table(df: pd.DataFrame, floatfmt=".3g") -> str:
+    return df.to_markdown(index=False, floatfmt=floatfmt)
+
+
+def write_page(meta: dict) -> None:
+    load = {name: pd.read_csv(RESULTS / f"speed_{name}.csv") for name in PARTS if (RESULTS / f"speed_{name}.csv").exists()}
+    lines = [
+        "# Speed and scale",
+        "",
+        "Measured by `benchmarks/speed.py` "
+        f"({meta.get('date', '?')}, {meta.get('machine', '?')}, torch {meta.get('torch', '?')}, "
+        f"{meta.get('threads', '?')} torch thread(s)). Contenders of one comparison run in the same process, "
+        f"alternating, {meta.get('repeats', '?')} rounds after a warm-up round; the median is shown. "
+        "No GPU was available to this project's sessions so far: every number below is CPU, and the "
+        "GPU paths (data resident on the device, noise drawn there, mixed precision through "
+        "`precision=`) are exercised only by the code, not measured.",
+        "",
+    ]
+    if "flops" in load:
+        lines += ["## The hardware limit", "", _table(load["flops"], ".1f"), ""]
+    if "vae" in load:
+        df = load["vae"]
+        lines += ["## VAE training loops against a plain torch loop", "", "Same module, loss, optimiser (Adam, 1e-3) and batch size (128); "
+                  "`train()` also scores 10 % validation samples after every epoch and keeps the best weights. "
+                  "`gflops_achieved` counts the dense layers' multiply-adds (forward + backward = 3x forward).", "",
+                  _table(df), ""]
+        for model in df["model"].unique():
+            sub = df[df["model"] == model].set_index("loop")
+            for ours in [i for i in sub.index if i.startswith("omixgan")]:
+                ratio = sub.loc[ours, "samples_per_s"] / sub.loc["plain torch loop, same module", "samples_per_s"]
+                lines.append(f"- {model}, {ours}: throughput / plain loop's = **{ratio:.2f}**.")
+            if "torch DataLoader loop, same module" in sub.index:
+                lines.append(f"- {model}: DataLoader loop / plain = {sub.loc['torch DataLoader loop, same module', 'samples_per_s'] / sub.loc['plain torch loop, same module', 'samples_per_s']:.2f}.")
+        if "flops" in load:
+            peak = load["flops"]["gflops"].max()
+            best = df["gflops_achieved"].max()
+            lines.append(f"- Best achieved {best:.1f} GFLOP/s = {best / peak:.0%} of the measured matmul peak ({peak:.1f} GFLOP/s).")
+        lines.append("")
+    if "gan" in load:
+        df = load["gan"]
+        sub = df.set_index("loop")
+        plain = sub.loc["plain torch WGAN-GP loop, same networks", "seconds"]
+        lines += ["## GAN training loop against a plain WGAN-GP loop", "", "Same generator and critic, Adam (1e-3, betas 0.5/0.9), 5 critic steps per generator step, "
+                  "gradient penalty 10. `train()` adds the moving average of the generator's weights and snapshot "
+                  "selection (1000 generated samples scored by a Fréchet distance every `eval_every` steps).", "", _table(df), ""]
+        for loop in sub.index:
+            if loop.startswith("omixgan"):
+                lines.append(f"- {loop}: throughput / plain = **{plain / sub.loc[loop, 'seconds']:.2f}**.")
+        lines.append("")
+    if "scvi" in load:
+        df = load["scvi"].set_index("model")
+        ratio = df.loc["scvi-tools SCVI.train()", "seconds_per_epoch"] / df.loc["omixgan OmicsVAE.train()", "seconds_per_epoch"]
+        lines += ["## Against scvi-tools' SCVI", "", "Same count matrix (OmicsVAE models log1p counts with a Gaussian, SCVI the counts with a "
+                  "negative binomial), same layer sizes and batch size.", "", _table(load["scvi"]), "",
+                  f"- SCVI seconds per epoch / OmicsVAE's = **{ratio:.2f}**.", ""]
+    if "scaling" in load:
+        df = load["scaling"]
+        lines += ["## Scaling with samples and features", "", "OmicsVAE defaults (n_hidden 256, n_latent 32), batch 128, 2 epochs, each point in a fresh process. "
+                  "`training_peak_growth_mb`: for in-memory data, the peak memory over the process's memory when "
+                  "the AnnData already existed (the model's copies, the transforms, the network); for data on disk, "
+                  "the growth of the peak while training from a backed file.", "", _table(df), ""]
+        mem = df[df["data"] == "memory"]
+        if len(mem):
+            ratio = (mem["training_peak_growth_mb"] / mem["data_mb"]).max()
+            lines.append(f"- In memory, training needs at most **{ratio:.2f}x** the float32 data size on top of the data itself.")
+        lines.append("")
+    if "sampling" in load:
+        lines += ["## Generating and translating 100,000 samples", "", _table(load["sampling"]), ""]
+    lines += [SPEED_GUIDE]
+    PAGE.write_text("\n".join(lines) + "\n")
+
+
+SPEED_GUIDE = """## Which hardware, which mode
+
+- **CPU, data in memory** (the default): up to about a million values per modality train in
+  minutes on a laptop; every model keeps the data as one tensor and draws batches by index.
+- **One GPU**: `train(accelerator="auto")` (the default) uses it when torch sees one; data, batches
+  and noise stay on the device, and `precision="bf16-mixed"` is passed to Lightning. Not measured
+  here (no GPU was available); the design removes per-step host-device copies and
+  synchronisations, so the GPU is limited by the model's own matrix products.
+- **Several GPUs or nodes**: `train(strategy="ddp", devices=N)` through Lightning Fabric, from a
+  script (Lightning starts the other processes by running it again). Every process draws its own
+  share of each shuffled epoch; `batch_size` is per process. Tested with 2 CPU processes.
+- **Data larger than memory**: open it backed (`anndata.read_h5ad(path, backed="r")`, or a
+  modality of `mudata.read_h5mu(path, backed=True)`) and train an `OmicsVAE` on it: blocks of rows
+  are read, pooled and shuffled, with memory bounded by `train(buffer_mb=...)`. The GANs and
+  `CrossModalVAE` need the data in memory (`adata.to_memory()`).
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--gan-steps", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared 2-core machine: see the page)")
+    parser.add_argument("--quick", action="store_true", help="fewer scaling points")
+    parser.add_argument("--page-only", action="store_true")
+    args = parser.parse_args()
+    meta_path = RESULTS / "speed_meta.json"
+    if not args.page_only:
+        torch.set_num_threads(args.threads)
+        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        for part in args.parts:
+            print(f"== {part}", flush=True)
+            table = globals()[f"part_{part}"](args)
+            print(table.to_string(), flush=True)
+            table.to_csv(RESULTS / f"speed_{part}.csv", index=False)
+        meta = {
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+            "torch": torch.__version__,
+            "threads": args.threads,
+            "repeats": args.repeats,
+        }
+        meta_path.write_text(json.dumps(meta))
+    write_page(json.loads(meta_path.read_text()) if meta_path.exists() else {})
+    print(f"wrote {PAGE}")
+
+
+if __name__ == "__main__":
+    main()
