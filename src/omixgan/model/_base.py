@@ -134,7 +134,9 @@ class OmixModel(BaseModelClass):
         X = adata.X if layer is None else adata.layers[layer]
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         X = np.asarray(X, dtype=np.float32)
-        n_nan = int(np.isnan(X).sum())
+        # counted in row blocks: a boolean mask of a large matrix would cost a quarter of it
+        step = max(1, 2**24 // max(1, X.shape[1]))
+        n_nan = sum(int(np.isnan(X[i : i + step]).sum()) for i in range(0, len(X), step))
         if n_nan:
             rows = np.flatnonzero(np.isnan(X).any(axis=1))
             name = f"modality {modality!r}" if modality else "the data"

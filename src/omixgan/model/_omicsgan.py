@@ -118,7 +118,10 @@ class _GANModel(OmixModel):
         self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices, strategy, precision)
         class_index = np.searchsorted(self.classes_, labels)
-        Z = ((Z - self.class_mean_[class_index]) / self.class_std_[class_index]).astype(np.float32)
+        Z = np.asarray(Z, dtype=np.float32)
+        for k in range(len(self.classes_)):  # in place, class by class: no n x features float64 copies
+            rows = class_index == k
+            Z[rows] = (Z[rows] - self.class_mean_[k]) / self.class_std_[k]
         config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
         n_pairs = len(self.module.generators)
         bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)

@@ -16,7 +16,7 @@ BETA_EPS = 1e-6
 
 #: Transforms work through large matrices in row blocks of this size: their float64
 #: intermediates then cost a few times one block, not a few times the matrix.
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 16 * 2**20
 
 
 def _row_blocks(X: np.ndarray) -> list[slice]:
@@ -213,7 +213,9 @@ def infer_data_type(X: np.ndarray) -> str:
     A modality of proportions is modelled in logit space so outputs stay inside (0, 1); anything
     else (log expression, RPPA, z-scores) is modelled as it is, after standardisation.
     """
-    finite = X[np.isfinite(X)]
-    if finite.size and finite.min() >= 0 and finite.max() <= 1:
-        return "beta"
-    return "gaussian"
+    lo, hi = np.inf, -np.inf
+    for rows in _row_blocks(X):  # block by block: a mask of a large matrix costs a quarter of it
+        finite = X[rows][np.isfinite(X[rows])]
+        if finite.size:
+            lo, hi = min(lo, finite.min()), max(hi, finite.max())
+    return "beta" if lo >= 0 and hi <= 1 else "gaussian"

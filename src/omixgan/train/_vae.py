@@ -11,6 +11,9 @@ import torch
 
 from ._loop import IndexBatches
 
+#: Validation rows scored at once.
+VALIDATION_CHUNK = 4096
+
 
 @dataclass
 class VAETrainConfig:
@@ -53,21 +56,24 @@ def validation_error(module, X: dict, present: dict, idx: torch.Tensor | None = 
     """Mean squared error of translating every present modality into every other present one
     (posterior means); for a single modality, of reconstructing it. What a translator is for."""
     module.eval()
-    if idx is not None:
-        X = {m: v[idx] for m, v in X.items()}
-        present = {m: v[idx] for m, v in present.items()}
+    rows = idx if idx is not None else torch.arange(len(next(iter(X.values()))), device=next(iter(X.values())).device)
     total, count = 0.0, 0.0
     names = module.names
-    for s in names:
-        for t in names:
-            if len(names) > 1 and s == t:
-                continue
-            weight = present[s] * present[t]
-            if weight.sum() == 0:
-                continue
-            pred = module.translate(s, t, X[s])
-            total += float((weight * ((pred - X[t]) ** 2).mean(dim=1)).sum())
-            count += float(weight.sum())
+    # in chunks of rows, so that many validation samples never cost a large block of memory
+    for start in range(0, len(rows), VALIDATION_CHUNK):
+        chunk = rows[start : start + VALIDATION_CHUNK]
+        Xc = {m: v[chunk] for m, v in X.items()}
+        Pc = {m: v[chunk] for m, v in present.items()}
+        for s in names:
+            for t in names:
+                if len(names) > 1 and s == t:
+                    continue
+                weight = Pc[s] * Pc[t]
+                if weight.sum() == 0:
+                    continue
+                pred = module.translate(s, t, Xc[s])
+                total += float((weight * ((pred - Xc[t]) ** 2).mean(dim=1)).sum())
+                count += float(weight.sum())
     module.train()
     return total / max(count, 1.0)
 
