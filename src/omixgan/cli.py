@@ -267,7 +267,8 @@ def demo(data: Path | None, out: Path, quick: bool, seed: int = 0) -> int:
             "the correlations *between* modalities, real vs synthetic (0 ideal; the control row shows its noise); "
             "`translator_r_*`: a ridge translator fit on the real training samples, applied to each row's "
             "samples; `translator_consistency`: that r over the r on held-out real samples (about 1 ideal; "
-            "well below 1 = the modalities of a synthetic sample do not fit together).\n\n"
+            "well below 1 = the modalities of a synthetic sample do not fit together; well above 1 = they are more tightly "
+            "coupled than in real samples, or copied: the translator was fit on the training samples).\n\n"
             "On the course data the modalities are coupled only through the class, so `class Gaussian per "
             "modality` is the true model here: it is the bar to reach, not a weak baseline."
         )
