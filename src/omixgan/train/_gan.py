@@ -124,7 +124,10 @@ def train_pair(
                 fake = generator_net(noise(len(idx)), yb)
             loss_c = critic_loss(config.loss, critic_net(real, yb), critic_net(fake, yb))
             if config.loss == "wgan-gp":
-                loss_c = loss_c + config.gp_weight * gradient_penalty(critic_net, real, fake, yb, draw)
+                # through the unwrapped critic: Fabric's wrapper forbids the inner autograd.grad
+                # under mixed precision; autocast is applied here instead
+                with fabric.autocast():
+                    loss_c = loss_c + config.gp_weight * gradient_penalty(critic_net.module, real, fake, yb, draw)
             opt_c.zero_grad(set_to_none=True)
             fabric.backward(loss_c)
             opt_c.step()
