@@ -263,10 +263,12 @@ def evaluate_multiomics_generation(
     - ``translator_consistency``: this row's ``translator_r`` columns averaged over pairs,
       divided by the same average on all held-out real samples (the value a real sample gets).
       About 1 ideal; well below 1 means the generator breaks the coupling between modalities
-      (e.g. modalities paired only by class score what the class alone explains); a copy of the
-      training data scores about 1 or above (the translator was fit on those very samples). NaN
-      when the held-out real r is below 0.05: nothing to preserve. On data whose modalities are
-      coupled only through the class (the course data), the real r itself comes from the class.
+      (e.g. modalities paired only by class score what the class alone explains); above 1 means
+      the modalities are *more* predictable from each other than in real samples: a copy of the
+      training data (the translator was fit on those very samples), or samples pulled towards
+      their class mean when the class drives the coupling. NaN when the held-out real r is below
+      0.05: nothing to preserve. On data whose modalities are coupled only through the class (the
+      course data), the real r itself comes from the class.
     """
     if reference is None:
         raise ValueError("reference: pass held-out real samples that no generator saw in training.")
