@@ -173,7 +173,8 @@ def predict_mofa(
                 features_names=[[f"source_{j}" for j in range(source.shape[1])], [f"target_{j}" for j in range(target.shape[1])]],
                 samples_names=[[f"sample_{i}" for i in range(len(source))]],
             )
-            ent.set_model_options(factors=int(n_factors))
+            # MOFA+ starts from a PCA of the data: no more factors than its smallest dimension allows
+            ent.set_model_options(factors=int(min(n_factors, X_train.shape[1], Y_train.shape[1], n_train - 1)))
             ent.set_train_options(iter=int(max_iter), convergence_mode=convergence_mode, seed=int(seed), quiet=True)
             ent.build()
             ent.run()
