@@ -29,6 +29,7 @@ from scvi.model.base import BaseModelClass
 from scvi.model.base._constants import SAVE_KEYS
 
 from ..pp import Pipeline, infer_data_type
+from ..pp._transforms import _row_blocks as row_blocks
 
 #: Registry key of a modality's matrix; the first modality also uses scvi's plain "X".
 X_PREFIX = "X_"
@@ -135,8 +136,7 @@ class OmixModel(BaseModelClass):
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         X = np.asarray(X, dtype=np.float32)
         # counted in row blocks: a boolean mask of a large matrix would cost a quarter of it
-        step = max(1, 2**24 // max(1, X.shape[1]))
-        n_nan = sum(int(np.isnan(X[i : i + step]).sum()) for i in range(0, len(X), step))
+        n_nan = sum(int(np.isnan(X[rows]).sum()) for rows in row_blocks(X))
         if n_nan:
             rows = np.flatnonzero(np.isnan(X).any(axis=1))
             name = f"modality {modality!r}" if modality else "the data"

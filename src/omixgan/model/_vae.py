@@ -133,7 +133,7 @@ class _VAEModel(OmixModel):
             X[self._key(m)], present[self._key(m)] = full, mask
         return names, X, present
 
-    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, buffer_mb, seed, progress_bar):
+    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, seed, progress_bar, buffer_mb=256.0):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -141,7 +141,7 @@ class _VAEModel(OmixModel):
             raise ValueError(f"patience must be a positive integer or None, got {patience!r}.")
         if not 0 <= validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
-        rng = seed_everything(seed)
+        seed_everything(seed)
         self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices, strategy, precision)
         mod = (self.modalities or [None])[0]
@@ -485,7 +485,7 @@ class CrossModalVAE(_VAEModel):
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
             kl_warmup_fraction=kl_warmup_fraction, align_weight=align_weight, cross_weight=cross_weight,
             validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
-            strategy=strategy, precision=precision, buffer_mb=256.0, seed=seed, progress_bar=progress_bar,
+            strategy=strategy, precision=precision, seed=seed, progress_bar=progress_bar,
         )
 
     def _check_pair(self, source: str, target: str) -> None:
@@ -614,7 +614,7 @@ class _OnDiskData:
     resident = None  # no closed-form linear maps: they would need the whole matrix
 
     def __init__(self, model: _VAEModel, adata: ad.AnnData, modality: str | None, validation_fraction: float, buffer_mb: float, fabric):
-        self.model, self.key, self.fabric = model, model._key(modality), fabric
+        self.key, self.fabric = model._key(modality), fabric
         self.disk = OnDiskMatrix(adata, buffer_mb=buffer_mb, name=model._name(modality))
         self.pipeline = model._pipeline(modality)
         self.validation_fraction = validation_fraction
