@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import anndata as ad
 import mudata as md
 import numpy as np
@@ -113,25 +115,32 @@ class _VAEModel(OmixModel):
         self._check_features(data, modality, self.var_names_[self._key(modality)])
         return self._pipeline(modality).transform(self._matrix(source, modality)), source.obs_names
 
-    def _resident_data(self):
-        """Every sample that has at least one registered modality: model-space matrices with zero
-        rows where a modality is absent, and presence masks."""
+    def _registered_rows(self) -> tuple[pd.Index, dict[str, np.ndarray]]:
+        """Every sample that has at least one registered modality, and per modality the positions
+        of its own samples among them."""
         mods = self.modalities or [None]
-        blocks = {m: self._model_space(self.adata, m) for m in mods}
-        names = pd.Index(pd.unique(np.concatenate([np.asarray(obs) for _, obs in blocks.values()])))
-        X, present = {}, {}
-        for m in list(blocks):
-            Z, obs = blocks.pop(m)
-            rows = names.get_indexer(obs)
-            mask = np.zeros(len(names), dtype=np.float32)
-            mask[rows] = 1.0
-            if len(rows) == len(names) and (rows == np.arange(len(names))).all():
-                full = Z  # every sample, in order: no second copy of a large matrix
-            else:
-                full = np.zeros((len(names), Z.shape[1]), dtype=np.float32)
-                full[rows] = Z
-            X[self._key(m)], present[self._key(m)] = full, mask
-        return names, X, present
+        obs = {self._key(m): self._modality_adata(self.adata, m).obs_names for m in mods}
+        names = pd.Index(pd.unique(np.concatenate([np.asarray(o) for o in obs.values()])))
+        return names, {m: names.get_indexer(o) for m, o in obs.items()}
+
+    def _resident_data(self) -> tuple[pd.Index, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The registered samples (see :meth:`_registered_rows`) and every modality's matrix as
+        given, float32: the user's own array when it already is dense float32 (no copy). Models
+        transform it batch by batch (:meth:`~omixgan.pp.Pipeline.on_device`), so memory holds the
+        data once, not a second, transformed copy."""
+        names, positions = self._registered_rows()
+        raw = {}
+        for mod in self.modalities or [None]:
+            self._check_features(self.adata, mod, self.var_names_[self._key(mod)])
+            X = self._matrix(self._modality_adata(self.adata, mod), mod)
+            self._pipeline(mod).check(X)
+            raw[self._key(mod)] = X
+        return names, raw, positions
+
+    def _paired_model_space(self, raw: dict, positions: dict, s: str, t: str) -> tuple[np.ndarray, np.ndarray]:
+        """Model-space rows of modalities ``s`` and ``t`` for the samples that have both."""
+        both = np.intersect1d(positions[s], positions[t])
+        return tuple(Pipeline.from_state(self.pipeline_state_[m]).transform(raw[m][rows_of(positions[m], both)]) for m in (s, t))
 
     def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, seed, progress_bar, buffer_mb=256.0):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
@@ -173,7 +182,7 @@ class _VAEModel(OmixModel):
         self.history_ = pd.concat(histories, ignore_index=True)
         self.is_trained_ = True
 
-    def _fit_linear_maps(self, X: dict, present: dict) -> None:
+    def _fit_linear_maps(self, raw: dict, positions: dict) -> None:
         """Closed-form ridge maps between every ordered pair of modalities (model space), fitted on
         the samples that have both, penalty chosen by efficient leave-one-out.
 
@@ -185,10 +194,9 @@ class _VAEModel(OmixModel):
 
         for s in self.module.names:
             for t in self.module.names:
-                both = (present[s] > 0) & (present[t] > 0)
-                if s == t or both.sum() < 3:
+                if s == t or len(np.intersect1d(positions[s], positions[t])) < 3:
                     continue
-                Xs, Yt = X[s][both], X[t][both]
+                Xs, Yt = self._paired_model_space(raw, positions, s, t)
                 if Yt.shape[1] <= ALPHA_SELECTION_TARGETS:
                     ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt)
                 else:
@@ -384,13 +392,13 @@ class CrossModalVAE(_VAEModel):
             raise ValueError(f"linear_blend must be in [0, 1], got {linear_blend!r}.")
         super().__init__(mdata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types, n_models=n_models)
         self.linear_blend = float(linear_blend)
-        _, X, present = self._resident_data()
-        n_paired = int(np.all([p > 0 for p in present.values()], axis=0).sum())
+        names, positions = self._registered_rows()
+        n_paired = len(functools.reduce(np.intersect1d, positions.values()))
         if n_paired == 0:
             raise ValueError(f"no sample has all of the modalities {self.modalities}; a translator needs paired samples.")
         self._model_summary_string = (
             f"CrossModalVAE on {', '.join(f'{m} ({self.data_types_[m]})' for m in self.modalities)}: "
-            f"{len(next(iter(X.values())))} samples, {n_paired} with every modality; n_latent={n_latent}, "
+            f"{len(names)} samples, {n_paired} with every modality; n_latent={n_latent}, "
             f"{n_models} member(s), linear_blend={linear_blend}"
         )
         self.init_params_ = self._get_init_params(locals())
@@ -584,27 +592,55 @@ class CrossModalVAE(_VAEModel):
         return (total / count[:, None]).astype(np.float32)
 
 
+def rows_of(positions: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Rows of a modality whose samples sit at ``positions`` that hold ``samples`` (-1: absent)."""
+    row = np.full(max(int(positions.max(initial=-1)), int(np.max(samples, initial=-1))) + 1, -1, dtype=np.int64)
+    row[positions] = np.arange(len(positions))
+    return row[samples]
+
+
 class _ResidentData:
-    """Every sample that has a registered modality, in memory and on the training device."""
+    """Every sample that has a registered modality, in memory and on the training device: the
+    matrices as given (on the CPU, the user's own arrays), transformed batch by batch."""
 
     def __init__(self, model: _VAEModel, validation_fraction: float, fabric):
-        names, X, present = model._resident_data()
-        self.resident = (X, present)
+        names, raw, positions = model._resident_data()
+        self.resident = (raw, positions)
         self.fabric = fabric
-        # Validation rows come from samples with every modality: translation is what is validated.
-        self.complete = np.flatnonzero(np.all([present[m] > 0 for m in present], axis=0))
-        self.n_val = int(round(validation_fraction * len(self.complete)))
         self.n_obs = len(names)
+        every = np.arange(self.n_obs)
+        self.X, self.row_of, self.present, self.transform = {}, {}, {}, {}
+        for m, X in raw.items():
+            self.X[m] = fabric.to_device(torch.from_numpy(X))
+            row = rows_of(positions[m], every)
+            self.present[m] = fabric.to_device(torch.from_numpy((row >= 0).astype(np.float32)))
+            if not np.array_equal(row, every):  # else every sample, in order: rows index X directly
+                self.row_of[m] = fabric.to_device(torch.from_numpy(row))
+            self.transform[m] = Pipeline.from_state(model.pipeline_state_[m]).on_device(fabric.device)
+        # Validation rows come from samples with every modality: translation is what is validated.
+        self.complete = functools.reduce(np.intersect1d, positions.values())
+        self.n_val = int(round(validation_fraction * len(self.complete)))
         self.n_train = self.n_obs - self.n_val
-        self.X = {m: fabric.to_device(torch.from_numpy(v)) for m, v in X.items()}
-        self.present = {m: fabric.to_device(torch.from_numpy(v)) for m, v in present.items()}
+
+    def take(self, rows: torch.Tensor) -> tuple[dict, dict]:
+        """Model-space rows (zeros where a sample lacks a modality) and presence masks."""
+        xs, present = {}, {}
+        for m, X in self.X.items():
+            present[m] = self.present[m][rows]
+            if m not in self.row_of:
+                xs[m] = self.transform[m](X[rows])
+                continue
+            row = self.row_of[m][rows]
+            xs[m] = self.transform[m](X[row.clamp(min=0)]).masked_fill_((row < 0)[:, None], 0.0)
+        return xs, present
 
     def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
         val_idx = np.sort(np.random.default_rng(member_seed).permutation(self.complete)[: self.n_val])
         train_idx = np.setdiff1d(np.arange(self.n_obs), val_idx)
-        batches = ResidentBatches(self.X, self.present, train_idx, batch_size, rng, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
+        batches = ResidentBatches(self.take, train_idx, batch_size, rng, device=self.fabric.device, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
         val_t = torch.as_tensor(val_idx, dtype=torch.long, device=self.fabric.device)
-        validate = (lambda: validation_error(member, self.X, self.present, val_t)) if len(val_idx) else None
+        n_features = sum(X.shape[1] for X in self.X.values())
+        validate = (lambda: validation_error(member, self.take, val_t, n_features)) if len(val_idx) else None
         return batches, validate
 
 
@@ -630,6 +666,7 @@ class _OnDiskData:
         batches = OnDiskBatches(self.disk, self.pipeline, batch_size, rng, exclude=val_idx, device=self.fabric.device, key=self.key, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
         if not len(val_idx):
             return batches, None
-        X_val = {self.key: self.fabric.to_device(torch.from_numpy(self.disk.rows(val_idx, self.pipeline.transform)))}
-        P_val = {self.key: torch.ones(len(val_idx), device=self.fabric.device)}
-        return batches, lambda: validation_error(member, X_val, P_val)
+        X_val = self.fabric.to_device(torch.from_numpy(self.disk.rows(val_idx, self.pipeline.transform)))
+        ones = torch.ones(len(val_idx), device=self.fabric.device)
+        rows = torch.arange(len(val_idx), device=self.fabric.device)
+        return batches, lambda: validation_error(member, lambda r: ({self.key: X_val[r]}, {self.key: ones[r]}), rows, X_val.shape[1])

@@ -3,7 +3,9 @@
 These classes are the one implementation of every transform: the scanpy-style functions in
 :mod:`omixgan.pp` apply them to AnnData and record them; the models fit them on training data,
 keep their parameters in the saved model, and invert them on every output so users get values
-in the units they gave.
+in the units they gave. Each transform also has a tensor form (:meth:`Pipeline.on_device`) with
+the same arithmetic, so that training can transform batch by batch on the device instead of
+keeping a transformed copy of the whole matrix.
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ class Transform:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).transform(X)
 
+    def check(self, X: np.ndarray) -> None:
+        """Raise a clear error when ``X`` is outside the transform's domain."""
+
+    def tensor_fn(self, device, dtype):
+        """``transform`` as a function of tensors of ``dtype`` on ``device`` (parameters moved
+        there once), computing what :meth:`transform` computes."""
+        raise NotImplementedError
+
     def state(self) -> dict:
         """Name and parameters, enough to rebuild the transform with :func:`from_state`."""
         return {"name": self.name, **self.params}
@@ -84,6 +94,10 @@ class Standardize(Transform):
     def transform(self, X):
         return _blockwise(X, lambda B: (B - self.params["mean"]) / self.params["std"])
 
+    def tensor_fn(self, device, dtype):
+        mean, std = (_tensor(self.params[k], device, dtype) for k in ("mean", "std"))
+        return lambda x: (x - mean) / std
+
     def inverse(self, X):
         return _blockwise(X, lambda B: B * self.params["std"] + self.params["mean"])
 
@@ -103,6 +117,10 @@ class MinMax(Transform):
     def transform(self, X):
         return _blockwise(X, lambda B: (B - self.params["min"]) / self.params["range"])
 
+    def tensor_fn(self, device, dtype):
+        lo, span = (_tensor(self.params[k], device, dtype) for k in ("min", "range"))
+        return lambda x: (x - lo) / span
+
     def inverse(self, X):
         return _blockwise(X, lambda B: B * self.params["range"] + self.params["min"])
 
@@ -112,10 +130,18 @@ class Log1p(Transform):
 
     name = "log1p"
 
-    def transform(self, X):
+    def check(self, X):
         if np.nanmin(X) < 0:
             raise ValueError(f"log1p needs non-negative values; the minimum is {np.nanmin(X):g}.")
+
+    def transform(self, X):
+        self.check(X)
         return _blockwise(X, lambda B: np.log1p(B, dtype=np.float64))
+
+    def tensor_fn(self, device, dtype):
+        import torch
+
+        return torch.log1p
 
     def inverse(self, X):
         return _blockwise(X, lambda B: np.expm1(np.asarray(B, dtype=np.float64)))
@@ -133,10 +159,13 @@ class Logit(Transform):
     def __init__(self, eps: float = BETA_EPS, **params):
         super().__init__(eps=float(eps), **params)
 
-    def transform(self, X):
+    def check(self, X):
         lo, hi = np.nanmin(X), np.nanmax(X)
         if lo < 0 or hi > 1:
             raise ValueError(f"logit needs beta values in [0, 1]; got values in [{lo:g}, {hi:g}].")
+
+    def transform(self, X):
+        self.check(X)
         eps = self.params["eps"]
 
         def logit(B):
@@ -145,8 +174,25 @@ class Logit(Transform):
 
         return _blockwise(X, logit)
 
+    def tensor_fn(self, device, dtype):
+        import torch
+
+        eps = self.params["eps"]
+
+        def logit(x):
+            b = torch.clamp(x, eps, 1 - eps)
+            return torch.log2(b / (1 - b))
+
+        return logit
+
     def inverse(self, X):
         return _blockwise(X, lambda B: 1.0 / (1.0 + np.exp2(-np.asarray(B, dtype=np.float64))))
+
+
+def _tensor(values: np.ndarray, device, dtype):
+    import torch
+
+    return torch.as_tensor(np.asarray(values, dtype=np.float64), device=device).to(dtype)
 
 
 TRANSFORMS: dict[str, type[Transform]] = {t.name: t for t in (Standardize, MinMax, Log1p, Logit)}
@@ -189,6 +235,40 @@ class Pipeline:
         for step in reversed(self.steps):
             X = step.inverse(X)
         return np.asarray(X, dtype=np.float32)
+
+    def check(self, X: np.ndarray) -> None:
+        """Raise a clear error when ``X`` is outside the domain of the first step (the one that
+        sees the data as given; later steps see its output)."""
+        if self.steps:
+            self.steps[0].check(X)
+
+    def on_device(self, device):
+        """This pipeline's :meth:`transform` as a function of float32 tensors on ``device``.
+
+        Models use it to keep only the data as given in memory and transform each batch where it
+        is used. On the CPU a batch goes through :meth:`transform` itself (the tensor and the
+        array share memory), so it equals the same rows of ``transform(X)`` bit for bit. On an
+        accelerator it goes through the tensor form of every step, computed in float64 like the
+        numpy transforms (float32 on Apple's MPS, which has no float64); there a logarithm may
+        differ in the last bit. Call :meth:`check` on the data first: the tensor form does not
+        look for values outside a transform's domain (that would synchronise the device at every
+        batch).
+        """
+        import torch
+
+        device = torch.device(device)
+        if device.type == "cpu":
+            return lambda x: torch.from_numpy(self.transform(x.numpy()))
+        dtype = torch.float32 if device.type == "mps" else torch.float64
+        fns = [step.tensor_fn(device, dtype) for step in self.steps]
+
+        def transform(x):
+            x = x.to(dtype)
+            for fn in fns:
+                x = fn(x)
+            return x.to(torch.float32)
+
+        return transform
 
     def state(self) -> list[dict]:
         return [step.state() for step in self.steps]

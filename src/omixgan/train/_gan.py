@@ -94,6 +94,7 @@ def train_pair(
     # An exponential moving average of the generator's weights averages out the oscillation of
     # adversarial training; it is what gets scored and kept.
     ema_net = copy.deepcopy(raw_generator) if config.ema_decay else raw_generator
+    ema_params, params = list(ema_net.parameters()), list(raw_generator.parameters())
     device = X.device
     # under DDP every process takes its share of each permutation; batch_size is per process
     batches = IndexBatches(X.shape[0], config.batch_size, rng, drop_last=True, device=device, rank=fabric.global_rank, world_size=fabric.world_size)
@@ -145,9 +146,8 @@ def train_pair(
             # warm-up: early on the average follows the weights closely, so a short run is not
             # held back by the random initialisation
             decay = min(config.ema_decay, (1 + step) / (10 + step))
-            with torch.no_grad():
-                for p_ema, p in zip(ema_net.parameters(), raw_generator.parameters()):
-                    p_ema.lerp_(p, 1.0 - decay)
+            with torch.no_grad():  # one call for all tensors (one kernel launch group on a GPU)
+                torch._foreach_lerp_(ema_params, params, 1.0 - decay)
         if step % config.eval_every == 0 or step == config.max_steps:
             current = _evaluate(ema_net, selection_noise, y is not None, scores)
             history["step"].append(step)

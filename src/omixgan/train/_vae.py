@@ -11,8 +11,9 @@ import torch
 
 from ._loop import IndexBatches
 
-#: Validation rows scored at once.
-VALIDATION_CHUNK = 4096
+#: Bytes of one modality's float64 rows that validation transforms and scores at once: bounds
+#: its memory whatever the number of samples and features.
+VALIDATION_CHUNK_BYTES = 32 * 2**20
 
 
 @dataclass
@@ -28,16 +29,20 @@ class VAETrainConfig:
     patience: int
 
 
+#: ``take(rows)``: model-space rows of every modality (zeros where a sample lacks it) and presence
+#: masks, as dicts of tensors on the training device.
+Take = Callable[[torch.Tensor], tuple[dict, dict]]
+
+
 class ResidentBatches:
-    """Mini-batches of rows ``rows`` of matrices already on the device: ``(xs, present)`` dicts.
+    """Shuffled mini-batches of ``rows`` of data held in memory, as ``take(batch)`` gives them.
 
     Shuffled by ``rng``; under data-parallel training each process takes its share (see
     :class:`~omixgan.train.IndexBatches`).
     """
 
-    def __init__(self, X: dict[str, torch.Tensor], present: dict[str, torch.Tensor], rows: np.ndarray, batch_size: int, rng: torch.Generator, *, rank: int = 0, world_size: int = 1):
-        self.X, self.present = X, present
-        device = next(iter(X.values())).device
+    def __init__(self, take: Take, rows: np.ndarray, batch_size: int, rng: torch.Generator, *, device, rank: int = 0, world_size: int = 1):
+        self.take = take
         self.rows = torch.as_tensor(rows, dtype=torch.long, device=device)
         per_process = len(rows) // world_size
         self.index = IndexBatches(len(rows), batch_size, rng, drop_last=per_process > batch_size, device=device, rank=rank, world_size=world_size)
@@ -47,23 +52,23 @@ class ResidentBatches:
 
     def __iter__(self):
         for batch in self.index:
-            rows = self.rows[batch]
-            yield {m: v[rows] for m, v in self.X.items()}, {m: v[rows] for m, v in self.present.items()}
+            yield self.take(self.rows[batch])
 
 
 @torch.no_grad()
-def validation_error(module, X: dict, present: dict, idx: torch.Tensor | None = None) -> float:
+def validation_error(module, take: Take, rows: torch.Tensor, n_features: int) -> float:
     """Mean squared error of translating every present modality into every other present one
-    (posterior means); for a single modality, of reconstructing it. What a translator is for."""
+    (posterior means); for a single modality, of reconstructing it. What a translator is for.
+
+    ``rows`` are scored in chunks of :data:`VALIDATION_CHUNK_BYTES` (``n_features``: of all
+    modalities together), so many validation samples never cost a large block of memory.
+    """
     module.eval()
-    rows = idx if idx is not None else torch.arange(len(next(iter(X.values()))), device=next(iter(X.values())).device)
     total, count = 0.0, 0.0
     names = module.names
-    # in chunks of rows, so that many validation samples never cost a large block of memory
-    for start in range(0, len(rows), VALIDATION_CHUNK):
-        chunk = rows[start : start + VALIDATION_CHUNK]
-        Xc = {m: v[chunk] for m, v in X.items()}
-        Pc = {m: v[chunk] for m, v in present.items()}
+    chunk_rows = max(1, VALIDATION_CHUNK_BYTES // (8 * max(1, n_features)))
+    for start in range(0, len(rows), chunk_rows):
+        Xc, Pc = take(rows[start : start + chunk_rows])
         for s in names:
             for t in names:
                 if len(names) > 1 and s == t:
