@@ -3,8 +3,10 @@ from __future__ import annotations
 import anndata as ad
 import numpy as np
 import pytest
+import torch
 
 import omixgan as og
+from omixgan.pp import Log1p, Logit, MinMax, Pipeline, Standardize
 
 
 def _adata(kind="gaussian", seed=0):
@@ -122,3 +124,31 @@ def test_transforms_in_row_blocks_equal_whole_matrix(monkeypatch, name):
         np.testing.assert_allclose(blocked.params[key], value, rtol=1e-12)
     np.testing.assert_array_equal(blocked.transform(X), expected[0])
     np.testing.assert_array_equal(blocked.inverse(blocked.transform(X)), expected[1])
+
+
+@pytest.mark.parametrize(
+    ("transform", "kind"),
+    [(Standardize, "gaussian"), (MinMax, "gaussian"), (Log1p, "counts"), (Logit, "beta")],
+)
+def test_tensor_form_computes_what_numpy_computes(transform, kind):
+    X = _adata(kind).X
+    step = transform().fit(X)
+    expected = step.transform(X)
+    got = step.tensor_fn("cpu", torch.float64)(torch.from_numpy(X).double()).float().numpy()
+    if transform is Logit:  # torch's and numpy's log2 may differ in the last bit
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_pipeline_on_device_equals_transform_on_the_cpu():
+    X = _adata("beta").X
+    pipeline = Pipeline([Logit(), Standardize()])
+    pipeline.fit(X)
+    rows = torch.tensor([5, 0, 17])
+    np.testing.assert_array_equal(pipeline.on_device("cpu")(torch.from_numpy(X)[rows]).numpy(), pipeline.transform(X)[[5, 0, 17]])
+
+
+def test_pipeline_check_names_the_domain():
+    with pytest.raises(ValueError, match=r"beta values in \[0, 1\]"):
+        Pipeline([Logit(), Standardize()]).check(np.array([[0.5, 1.5]], dtype=np.float32))

@@ -13,7 +13,7 @@ from ._loop import IndexBatches
 
 #: Bytes of one modality's float64 rows that validation transforms and scores at once: bounds
 #: its memory whatever the number of samples and features.
-VALIDATION_CHUNK_BYTES = 32 * 2**20
+VALIDATION_CHUNK_BYTES = 8 * 2**20
 
 
 @dataclass
