@@ -521,9 +521,8 @@ def write_page(meta: dict) -> None:
         df = load["scaling"]
         lines += ["## Scaling with samples and features", "", "OmicsVAE defaults (n_hidden 256, n_latent 32), batch 128, 2 epochs, each point in a fresh process "
                   "after a warm-up training on tiny data (imports and allocator pools are not counted); from disk with `buffer_mb=64`. "
-                  "`training_peak_growth_mb`: for in-memory data, the peak memory over the process's memory when "
-                  "the AnnData already existed (the model's copies, the transforms, the network); for data on disk, "
-                  "the growth of the peak while training from a backed file.", "", _table(df), ""]
+                  "`training_peak_growth_mb`: the peak resident memory while setting up and training the model (`VmHWM`, reset "
+                  "once the AnnData exists, in memory or opened backed) over the resident memory at that moment.", "", _table(df), ""]
         mem = df[df["data"] == "memory"]
         thin = mem[mem["features"] == mem["features"].min()].sort_values("samples")
         if len(thin) > 1:
@@ -538,10 +537,11 @@ def write_page(meta: dict) -> None:
         for r in big.itertuples():
             peak = 1 + r.training_peak_growth_mb / r.data_mb
             lines.append(f"- Memory, {r.samples:,} x {r.features:,} in memory: training adds {r.training_peak_growth_mb / r.data_mb:.2f}x the data size, "
-                         f"so the process peaks at **{peak:.2f}x** the float32 data (target: within 2x; {'met' if peak <= 2 else 'not met'}). "
-                         "The model trains on the AnnData's own matrix and transforms each batch as it is drawn; what training adds is the "
-                         "network with its Adam state and best-weights copy (large at many features), validation in chunks of 8 MB and the "
-                         "transforms' row blocks.")
+                         f"so the process peaks at **{peak:.2f}x** the float32 data (target: within 2x; {'met' if peak <= 2 else 'not met'}).")
+        if len(big):
+            lines.append("- The model trains on the AnnData's own matrix and transforms each batch as it is drawn; what training adds is the "
+                         "network with its Adam state and best-weights copy (large at many features), validation in chunks of 8 MB and "
+                         "the transforms' row blocks.")
         disk = df[df["data"] == "disk"].merge(mem, on=["samples", "features"], suffixes=("_disk", "_memory"))
         for r in disk.itertuples():
             lines.append(f"- From disk, {r.samples:,} x {r.features:,} ({r.data_mb_disk:,.0f} MB file): {r.seconds_per_epoch_disk / r.seconds_per_epoch_memory:.2f}x "
