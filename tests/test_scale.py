@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import anndata as ad
 import mudata as md
@@ -118,7 +119,8 @@ def test_cross_modal_vae_refuses_backed_modalities(tmp_path):
         og.models.CrossModalVAE(backed_mdata)
 
 
-ON_DISK_SCRIPT = """
+#: Start of the scripts that measure a training's peak memory in a fresh process.
+MEMORY_PREAMBLE = """
 import json, sys
 import anndata as ad, numpy as np, torch
 import omixgan as og
@@ -131,6 +133,9 @@ def status_mb(key):  # VmRSS: now; VmHWM: the peak since the last reset
 warm = ad.AnnData(np.random.default_rng(1).normal(size=(300, 20)).astype(np.float32))
 og.models.OmicsVAE.setup_anndata(warm)
 og.models.OmicsVAE(warm, n_hidden=32, n_latent=8).train(max_epochs=1, progress_bar=False)
+"""
+
+ON_DISK_SCRIPT = MEMORY_PREAMBLE + """
 adata = ad.read_h5ad(sys.argv[1], backed="r")
 open("/proc/self/clear_refs", "w").write("5")  # the peak from here on (ru_maxrss would keep the parent's)
 before = status_mb("VmRSS")
@@ -215,19 +220,7 @@ def test_ddp_with_two_cpu_processes_trains_and_samples(tmp_path):
     assert min(result["vae_validation"]) < result["vae_validation"][0]
 
 
-IN_MEMORY_SCRIPT = """
-import json, sys
-import anndata as ad, numpy as np, torch
-import omixgan as og
-
-torch.set_num_threads(1)
-def status_mb(key):  # VmRSS: now; VmHWM: the peak since the last reset
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(key))
-# a first, tiny training: imports and allocator pools are not the data's memory
-warm = ad.AnnData(np.random.default_rng(1).normal(size=(300, 20)).astype(np.float32))
-og.models.OmicsVAE.setup_anndata(warm)
-og.models.OmicsVAE(warm, n_hidden=32, n_latent=8).train(max_epochs=1, progress_bar=False)
+IN_MEMORY_SCRIPT = MEMORY_PREAMBLE + """
 n, p = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 X = np.empty((n, p), dtype=np.float32)
@@ -258,3 +251,16 @@ def test_in_memory_training_keeps_no_transformed_copy(tmp_path):
     assert result["unchanged"]  # the user's matrix is used as it is, never written to
     assert np.isfinite(result["validation"]).all()
     assert result["growth_mb"] < 0.5 * data_mb, f"training added {result['growth_mb']:.0f} MB to {data_mb:.0f} MB of data"
+
+
+def test_vae_trains_on_a_read_only_matrix_as_it_is():
+    adata = _low_rank(300, 12)
+    adata.X.setflags(write=False)
+    original = adata.X.copy()
+    og.models.OmicsVAE.setup_anndata(adata)
+    vae = og.models.OmicsVAE(adata, n_hidden=16, n_latent=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        vae.train(max_epochs=3, progress_bar=False)
+    np.testing.assert_array_equal(adata.X, original)
+    assert vae.get_latent_representation().shape == (300, 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import anndata as ad
 import mudata as md
@@ -611,7 +612,9 @@ class _ResidentData:
         every = np.arange(self.n_obs)
         self.X, self.row_of, self.present, self.transform = {}, {}, {}, {}
         for m, X in raw.items():
-            self.X[m] = fabric.to_device(torch.from_numpy(X))
+            with warnings.catch_warnings():  # a read-only array is fine: training never writes to it
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                self.X[m] = fabric.to_device(torch.from_numpy(X))
             row = rows_of(positions[m], every)
             self.present[m] = fabric.to_device(torch.from_numpy((row >= 0).astype(np.float32)))
             if not np.array_equal(row, every):  # else every sample, in order: rows index X directly
