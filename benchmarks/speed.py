@@ -451,7 +451,9 @@ def write_page(meta: dict) -> None:
         "Measured by `benchmarks/speed.py` "
         f"({meta.get('date', '?')}, {meta.get('machine', '?')}, torch {meta.get('torch', '?')}, "
         f"{meta.get('threads', '?')} torch thread(s)). Contenders of one comparison run in the same process, "
-        f"alternating, {meta.get('repeats', '?')} rounds after a warm-up round; the median is shown. "
+        f"alternating, {meta.get('repeats', '?')} rounds after a warm-up round; the median is shown. On this shared machine "
+        "repeating a whole comparison moved its ratio by up to 0.1 (the conditional GAN's default ratio below came out at "
+        "0.79, 0.92 and 0.82 in three runs on the day of this page): read smaller differences as noise. "
         "No GPU was available to this project's sessions so far: every number below is CPU, and the "
         "GPU paths (data resident on the device, noise drawn there, mixed precision through "
         "`precision=`) are exercised only by the code, not measured.",
@@ -508,7 +510,9 @@ def write_page(meta: dict) -> None:
                          "snapshot instead of the last (see the generation benchmarks); `eval_every` trades it off.")
         cheap = ratios.get(("OmicsGAN, conditional", "omixgan OmicsGAN.train(), all defaults (2 critic steps)"))
         if cheap is not None:
-            lines.append(f"- The conditional GAN with the package's default of 2 critic steps: {cheap:.2f}.")
+            lines.append(f"- The conditional GAN with the package's default of 2 critic steps: {cheap:.2f} (0.84 and 0.78 in the two earlier runs): "
+                         "a generator step with 2 critic steps costs less, so the same selection weighs more. A GAN per class scores "
+                         "only its own class at each evaluation, which is why its ratio above is close to that of selecting once.")
         lines.append("")
     if "scvi" in load:
         df = load["scvi"].set_index("model")
