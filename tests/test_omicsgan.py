@@ -103,3 +103,18 @@ def test_bad_input_errors(trained):
     untrained = og.models.OmicsGAN(adata)
     with pytest.raises(RuntimeError, match="not trained"):
         untrained.sample(3)
+
+
+def test_randomized_principal_axes_span_the_exact_ones(monkeypatch):
+    """Large references get their score axes from a randomized SVD: the same leading subspace."""
+    from omixgan.train import _gan
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 10)) @ rng.normal(size=(10, 300)) * 3 + rng.normal(size=(400, 300))
+    centred = X - X.mean(axis=0)
+    exact = _gan._principal_axes(centred, 10)
+    monkeypatch.setattr(_gan, "EXACT_SVD_LIMIT", 50)
+    randomized = _gan._principal_axes(centred, 10)
+    assert randomized.shape == exact.shape == (300, 10)
+    # cosines of the principal angles between the two subspaces
+    np.testing.assert_allclose(np.linalg.svd(exact.T @ randomized, compute_uv=False), 1.0, atol=1e-3)

@@ -128,9 +128,9 @@ class _GANModel(OmixModel):
         history = []
         self.module.train()
         for pair in range(n_pairs):
-            rows = class_index == pair if self.per_class else np.ones(len(Z), dtype=bool)
-            X = fabric.to_device(torch.from_numpy(Z[rows]))
-            y = None if self.per_class else fabric.to_device(torch.from_numpy(class_index[rows]).long())
+            # a conditional GAN trains on every row: Z itself, not a copy of it
+            X = fabric.to_device(torch.from_numpy(Z[class_index == pair] if self.per_class else Z))
+            y = None if self.per_class else fabric.to_device(torch.from_numpy(class_index).long())
             scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if self.per_class else range(len(self.classes_)))]
             h = train_pair(
                 fabric, self.module.generators[pair], self.module.critics[pair], X, y,
