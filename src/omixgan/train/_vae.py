@@ -11,8 +11,8 @@ import torch
 
 from ._loop import IndexBatches
 
-#: Bytes of one modality's float64 rows that validation transforms and scores at once: bounds
-#: its memory whatever the number of samples and features.
+#: Bytes of float64 rows (all modalities together) that validation transforms and scores at
+#: once: bounds its memory whatever the number of samples and features.
 VALIDATION_CHUNK_BYTES = 8 * 2**20
 
 
