@@ -54,6 +54,25 @@ def main(shared: Path) -> None:
     arrays["split"] = split
     np.savez_compressed(OUT / "tcga_brca.npz", **arrays)
 
+    np.savez_compressed(OUT / "tcga_brca_2012.npz", **_tcga_2012_arrays(shared / "tcga_brca_2012"))
+
+
+def _tcga_2012_arrays(folder: Path) -> dict[str, np.ndarray]:
+    """The four platforms of the 2012 freeze; an unknown PAM50 call is stored as "" (NaN on load)."""
+    mods = {}
+    for mod in ("mrna", "meth", "mirna", "prot"):
+        table = pd.read_csv(folder / f"{mod}.csv.gz", index_col="sample_id")
+        mods[mod] = ad.AnnData(
+            X=table.to_numpy(dtype=np.float32),
+            obs=pd.DataFrame(index=table.index.astype(str)),
+            var=pd.DataFrame(index=table.columns.astype(str)),
+        )
+    labels = pd.read_csv(folder / "labels.csv.gz", index_col="sample_id", keep_default_na=False, dtype=str)
+    arrays = _arrays(md.MuData(mods), labels["label"])
+    arrays["label_categories"] = np.array(sorted(set(labels["label"]) - {""}), dtype=str)
+    arrays["bcc_cluster"] = labels["bcc_cluster"].to_numpy(dtype=str)
+    return arrays
+
 
 def _stack(train: ad.AnnData, test: ad.AnnData) -> ad.AnnData:
     return ad.concat([train, test])
