@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, io, metrics, pl, pp, tl
-from . import model as models
+from . import models
 from .io import read_course, read_labels, read_table
 
 try:
