@@ -66,23 +66,55 @@ def test_demo_quick_writes_every_result(tmp_path, capsys, small_forests):
 
 
 @pytest.mark.filterwarnings("ignore:Cannot join columns with the same name")
-def test_smote_side_by_side_keeps_modalities_and_units():
+def test_smote_multiomics_keeps_modalities_and_units():
     import omixgan as og
-    from omixgan.cli import _smote_side_by_side
 
     mdata = og.datasets.course(2000)[:120].copy()
     mdata.obs["cluster"] = mdata.obs["cluster"].astype(str)
-    new = _smote_side_by_side(mdata, "cluster", {"1": 7, "2": 5}, ["mrna", "meth", "prot"], seed=0)
+    before = np.asarray(mdata["meth"].X).copy()
+    new = og.tl.smote_multiomics(mdata, labels_key="cluster", n_per_class={"1": 7, "2": 5}, modalities=["mrna", "meth", "prot"])
     assert set(new.mod) == {"mrna", "meth", "prot"} and new.n_obs == 12
     assert new.obs["cluster"].value_counts().to_dict() == {"1": 7, "2": 5}
     assert new.obs["synthetic"].all()
+    np.testing.assert_array_equal(np.asarray(mdata["meth"].X), before)  # the input is untouched
     for m in new.mod:
         assert list(new[m].var_names) == list(mdata[m].var_names)
         X, real = np.asarray(new[m].X), np.asarray(mdata[m].X)
         # interpolation between real samples: inside the range of every feature
         assert (X >= real.min(axis=0) - 1e-4).all() and (X <= real.max(axis=0) + 1e-4).all()
 
+    # modalities are aligned by sample name: another row order of one modality gives the same samples
+    shuffled = md.MuData({m: (mdata[m][::-1].copy() if m == "prot" else mdata[m].copy()) for m in mdata.mod})
+    shuffled.obs["cluster"] = mdata.obs.loc[shuffled.obs_names, "cluster"]
+    again = og.tl.smote_multiomics(shuffled, labels_key="cluster", n_per_class={"1": 7, "2": 5}, modalities=["mrna", "meth", "prot"])
+    for m in new.mod:
+        np.testing.assert_allclose(np.asarray(again[m].X), np.asarray(new[m].X), rtol=1e-5, atol=1e-5)
+    with pytest.raises(KeyError, match="labels_key='nope'"):
+        og.tl.smote_multiomics(mdata, labels_key="nope")
+
 
 def test_demo_bad_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["demo", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "course data folder not found" in capsys.readouterr().err
+
+
+def test_demo_out_onto_a_file_or_an_unwritable_path_is_a_clear_error(tmp_path, capsys):
+    write_course(tmp_path / "course", n_samples=20)
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+    assert main(["demo", "--data", str(tmp_path / "course"), "--out", str(a_file), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "is an existing file, not a folder" in err and "Traceback" not in err
+    assert a_file.read_text() == "keep me"
+
+    # a folder below a file cannot be created
+    assert main(["demo", "--data", str(tmp_path / "course"), "--out", str(a_file / "sub"), "--quick"]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+
+
+def test_demo_without_labels_is_a_clear_error_before_anything_is_written(tmp_path, capsys):
+    write_course(tmp_path / "course", n_samples=20, labels=False)
+    out = tmp_path / "out"
+    assert main(["demo", "--data", str(tmp_path / "course"), "--out", str(out)]) == 2
+    assert "needs class labels" in capsys.readouterr().err
+    assert not out.exists()

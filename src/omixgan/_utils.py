@@ -87,3 +87,35 @@ def get_matrix(
                 "omixgan.pp.impute_mean or drop those samples."
             )
     return X
+
+
+def make_mudata(modalities: dict[str, ad.AnnData]):
+    """A MuData of ``modalities``, without mudata's warning about feature names shared between
+    modalities (genes measured as mRNA and as protein): omixgan always addresses features through
+    their modality, so shared names are expected, not a problem."""
+    import warnings
+
+    import mudata as md
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Cannot join columns with the same name")
+        warnings.filterwarnings("ignore", category=FutureWarning, module="mudata")
+        return md.MuData(modalities)
+
+
+def stratified_subset(names, labels, n: int, random_state: int = 0) -> np.ndarray:
+    """At most ``n`` of ``names``, stratified by ``labels``, sorted (all of them when fewer)."""
+    from sklearn.model_selection import train_test_split
+
+    names = np.asarray(names)
+    if len(names) <= n:
+        return names
+    keep, _ = train_test_split(names, train_size=n, stratify=np.asarray(labels), random_state=random_state)
+    return np.sort(keep)
+
+
+def first_per_class(data, labels_key: str, counts: dict):
+    """A copy of the first ``counts[c]`` samples of every class ``c`` of ``data`` (in order)."""
+    labels = data.obs[labels_key].astype(str).to_numpy()
+    keep = np.concatenate([np.flatnonzero(labels == str(c))[:n] for c, n in counts.items()])
+    return data[data.obs_names[np.sort(keep)]].copy()
