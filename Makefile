@@ -2,10 +2,12 @@
 #   make demo   - the main job on the bundled data
 #   make test   - the test suite
 VENV ?= .venv
+# the CPU build of torch; a GPU user installs their CUDA build into .venv first (see README)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.omixgan-installed
 
-.PHONY: demo test docs venv
+.PHONY: demo test docs venv lint dist
 demo: $(STAMP)
 	$(VENV)/bin/omixgan demo $(ARGS)
 
@@ -17,11 +19,23 @@ docs: $(STAMP)
 
 venv: $(STAMP)
 
+lint: $(STAMP)
+	$(PY) -m ruff --version >/dev/null 2>&1 || $(PY) -m pip install --quiet ruff
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+# wheel and sdist in dist/, checked as PyPI would (twine) and for size (data included)
+dist: $(STAMP)
+	$(PY) -m twine --version >/dev/null 2>&1 || $(PY) -m pip install --quiet build twine
+	rm -rf dist
+	$(PY) -m build --outdir dist
+	$(PY) -m twine check --strict dist/*
+	@ls -l dist
+
 # The CPU build of torch is installed first when no torch is present: a bare `torch` requirement
 # would pull a CUDA build of several GB. A GPU user installs their CUDA torch into .venv first
 # (see README) and this step keeps it.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0" --extra-index-url $(TORCH_INDEX)
 	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)

@@ -96,7 +96,9 @@ _KEEP_INHERITED = {"save", "is_trained", "device"}
 
 def _defined_in_omixgan(obj) -> bool | None:
     """Whether a class member is defined by omixgan (None when that cannot be told)."""
-    target = obj.fget if isinstance(obj, property) else inspect.unwrap(getattr(obj, "__func__", obj))
+    target = (
+        obj.fget if isinstance(obj, property) else inspect.unwrap(getattr(obj, "__func__", obj))
+    )
     module = getattr(target, "__module__", None)
     return None if module is None else module.split(".")[0] == "omixgan"
 
@@ -137,18 +139,23 @@ def free_form_returns(app, what, name, obj, options, lines):
     if not any(line.startswith(("- ", "* ")) for line in body):
         return
     fixed: list[str] = []
-    for k, line in enumerate(body):
+    for line in body:
         previous = fixed[-1] if fixed else ""
         bullet = line.startswith(("- ", "* "))
         in_list = previous.startswith(("- ", "* ", "  ")) and bool(previous.strip())
         # docutils needs a blank line around a list that follows or precedes a paragraph
-        if previous.strip() and ((bullet and not in_list) or (in_list and not bullet and not line.startswith(" ") and line.strip())):
+        if previous.strip() and (
+            (bullet and not in_list)
+            or (in_list and not bullet and not line.startswith(" ") and line.strip())
+        ):
             fixed.append("")
         fixed.append(line)
     while fixed and not fixed[-1].strip():
         fixed.pop()
     # two blank lines end the section before (napoleon would read the field as a parameter)
-    lines[i:end] = ["", "", ":returns:"] + [f"    {line}" if line.strip() else "" for line in fixed] + [""]
+    lines[i:end] = (
+        ["", "", ":returns:"] + [f"    {line}" if line.strip() else "" for line in fixed] + [""]
+    )
 
 
 _MISSING: list[str] = []
@@ -157,7 +164,14 @@ _CHECKED_PREFIX = "omixgan."
 # like everything else): model properties without a docstring (model/_base.py), and pp's transform
 # classes, whose methods (fit, transform, inverse, state, ...) have no docstrings yet.
 _KNOWN_UNDOCUMENTED = {"labels_key", "setup_args"}
-_NOT_LISTED_YET = {"pp.Transform", "pp.Standardize", "pp.MinMax", "pp.Log1p", "pp.Logit", "pp.Pipeline"}
+_NOT_LISTED_YET = {
+    "pp.Transform",
+    "pp.Standardize",
+    "pp.MinMax",
+    "pp.Log1p",
+    "pp.Logit",
+    "pp.Pipeline",
+}
 
 
 def check_docstring(app, what, name, obj, options, lines):

@@ -17,14 +17,30 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-pytestmark = pytest.mark.skipif(not (DOCS / "conf.py").exists(), reason="docs sources not present (installed package)")
+pytestmark = pytest.mark.skipif(
+    not (DOCS / "conf.py").exists(), reason="docs sources not present (installed package)"
+)
 
 
 def _sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d", str(out / "doctrees"), *extra, str(src), str(out / "html")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(out / "doctrees"),
+            *extra,
+            str(src),
+            str(out / "html"),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -67,7 +83,14 @@ def _page_text(path: Path) -> str:
     raw = path.read_text()
     raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL)
     text = html.unescape(re.sub(r"<[^>]+>", " ", raw))
-    for fancy, plain in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "--"), ("\u2014", "---")):
+    for fancy, plain in (
+        ("\u2019", "'"),
+        ("\u2018", "'"),
+        ("\u201c", '"'),
+        ("\u201d", '"'),
+        ("\u2013", "--"),
+        ("\u2014", "---"),
+    ):
         text = text.replace(fancy, plain)
     return " ".join(text.split())
 
@@ -95,11 +118,15 @@ def test_api_page_shows_docstring_and_parameters(built, name):
     assert doc, f"{name} has no docstring"
     # compared on letters and digits only: markup and tags change spaces and punctuation
     first = re.sub(r"\W", "", _plain(doc.split("\n\n")[0]))[:60]
-    assert first in re.sub(r"\W", "", text), f"{name}: the page lacks its docstring's first paragraph"
+    assert first in re.sub(r"\W", "", text), (
+        f"{name}: the page lacks its docstring's first paragraph"
+    )
     target = obj.__init__ if inspect.isclass(obj) else obj
     for param in inspect.signature(target).parameters:
         if param not in {"self", "cls", "args", "kwargs"}:
-            assert re.search(rf"\b{param}\b", text), f"{name}: parameter {param!r} is not on the page"
+            assert re.search(rf"\b{param}\b", text), (
+                f"{name}: parameter {param!r} is not on the page"
+            )
 
 
 def test_class_pages_hide_scvi_internals(built):
@@ -107,7 +134,12 @@ def test_class_pages_hide_scvi_internals(built):
     text = _page_text(out / "generated" / "omixgan.models.CrossModalVAE.html")
     for own in ("setup_mudata", "translate", "train", "save", "load"):
         assert own in text
-    for internal in ("convert_legacy_save", "register_manager", "deregister_manager", "get_anndata_manager"):
+    for internal in (
+        "convert_legacy_save",
+        "register_manager",
+        "deregister_manager",
+        "get_anndata_manager",
+    ):
         assert internal not in text, f"{internal} (an scvi-tools internal) is on the class page"
 
 
@@ -115,7 +147,9 @@ def test_missing_docstring_fails_the_build(tmp_path):
     """A function without a docstring turns into a warning, so ``sphinx -W`` fails."""
     src = tmp_path / "src"
     src.mkdir()
-    (tmp_path / "omixgan_docs_probe.py").write_text('def documented():\n    """Has text."""\n\n\ndef bare():\n    pass\n')
+    (tmp_path / "omixgan_docs_probe.py").write_text(
+        'def documented():\n    """Has text."""\n\n\ndef bare():\n    pass\n'
+    )
     (src / "conf.py").write_text(
         "import sys\n"
         f"sys.path[:0] = [{str(tmp_path)!r}, {str(DOCS)!r}]\n"
@@ -128,7 +162,8 @@ def test_missing_docstring_fails_the_build(tmp_path):
         "    app.connect('build-finished', omixgan_conf.report_missing)\n"
     )
     (src / "index.rst").write_text(
-        "Probe\n=====\n\n.. autofunction:: omixgan_docs_probe.documented\n\n.. autofunction:: omixgan_docs_probe.bare\n"
+        "Probe\n=====\n\n.. autofunction:: omixgan_docs_probe.documented\n\n.. autofunction:: "
+        "omixgan_docs_probe.bare\n"
     )
     result = _sphinx(src, tmp_path / "out", "-D", "root_doc=index")
     assert result.returncode != 0
@@ -142,11 +177,30 @@ def test_free_form_returns_keeps_the_list():
         import conf
     finally:
         sys.path.remove(str(DOCS))
-    lines = ["Do it.", "", "Returns", "-------", "None. Writes:", "- ``a``: first", "  continued", "- ``b``: second", "Tail."]
+    lines = [
+        "Do it.",
+        "",
+        "Returns",
+        "-------",
+        "None. Writes:",
+        "- ``a``: first",
+        "  continued",
+        "- ``b``: second",
+        "Tail.",
+    ]
     conf.free_form_returns(None, "function", "x", None, {}, lines)
     assert lines[:3] == ["Do it.", "", ""]
     body = lines[lines.index(":returns:") + 1 :]
-    assert body == ["    None. Writes:", "", "    - ``a``: first", "      continued", "    - ``b``: second", "", "    Tail.", ""]
+    assert body == [
+        "    None. Writes:",
+        "",
+        "    - ``a``: first",
+        "      continued",
+        "    - ``b``: second",
+        "",
+        "    Tail.",
+        "",
+    ]
     typed = ["Returns", "-------", "DataFrame", "    One row per method."]
     conf.free_form_returns(None, "function", "x", None, {}, typed)
     assert typed == ["Returns", "-------", "DataFrame", "    One row per method."]

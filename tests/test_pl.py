@@ -4,16 +4,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import anndata as ad  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import mudata as md  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import anndata as ad
+import matplotlib.pyplot as plt
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-import omixgan as og  # noqa: E402
+import omixgan as og
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,9 @@ def _close_figures():
 
 def _adata(n=60, seed=0):
     rng = np.random.default_rng(seed)
-    obs = pd.DataFrame({"cls": pd.Categorical(np.repeat(["a", "b"], n // 2))}, index=[f"s{i}" for i in range(n)])
+    obs = pd.DataFrame(
+        {"cls": pd.Categorical(np.repeat(["a", "b"], n // 2))}, index=[f"s{i}" for i in range(n)]
+    )
     return ad.AnnData(rng.normal(size=(n, 4)).astype(np.float32), obs=obs)
 
 
@@ -36,8 +38,16 @@ def _paired(n=120, seed=0):
     a = factor @ rng.normal(size=(2, 8)) + 0.3 * rng.normal(size=(n, 8))
     b = factor @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(n, 6))
     mods = {
-        "mrna": ad.AnnData(a.astype(np.float32), obs=pd.DataFrame(index=names), var=pd.DataFrame(index=[f"g{j}" for j in range(8)])),
-        "prot": ad.AnnData(b.astype(np.float32), obs=pd.DataFrame(index=names), var=pd.DataFrame(index=[f"p{j}" for j in range(6)])),
+        "mrna": ad.AnnData(
+            a.astype(np.float32),
+            obs=pd.DataFrame(index=names),
+            var=pd.DataFrame(index=[f"g{j}" for j in range(8)]),
+        ),
+        "prot": ad.AnnData(
+            b.astype(np.float32),
+            obs=pd.DataFrame(index=names),
+            var=pd.DataFrame(index=[f"p{j}" for j in range(6)]),
+        ),
     }
     mdata = md.MuData(mods)
     mdata.obs["cls"] = pd.Categorical(np.where(factor[:, 0] > 0, "hi", "lo"))
@@ -51,9 +61,16 @@ class _FakeModel:
         self.history = history
 
 
-VAE_HISTORY = pd.DataFrame({"epoch": [0, 1, 2], "loss": [3.0, 2.0, 1.5], "validation": [1.0, 0.8, 0.7]})
+VAE_HISTORY = pd.DataFrame(
+    {"epoch": [0, 1, 2], "loss": [3.0, 2.0, 1.5], "validation": [1.0, 0.8, 0.7]}
+)
 GAN_HISTORY = pd.DataFrame(
-    {"gan": ["1", "1", "2", "2"], "step": [25, 50, 25, 50], "score": [4.0, 2.0, 5.0, 3.0], "critic_loss": [-1.0, -0.5, -2.0, -1.0]}
+    {
+        "gan": ["1", "1", "2", "2"],
+        "step": [25, 50, 25, 50],
+        "score": [4.0, 2.0, 5.0, 3.0],
+        "critic_loss": [-1.0, -0.5, -2.0, -1.0],
+    }
 )
 
 
@@ -90,7 +107,10 @@ def test_history_labels_both_axes_and_draws_into_a_given_ax():
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "training loss"
     twin = [a for a in fig.axes if a is not ax]
     assert len(twin) == 1 and twin[0].get_ylabel() == "validation error"
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"training loss", "validation error"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "training loss",
+        "validation error",
+    }
 
     ax = og.pl.history(_FakeModel(GAN_HISTORY), show=False)
     assert ax.get_xlabel() == "generator step" and "Fréchet" in ax.get_ylabel()
@@ -101,7 +121,11 @@ def test_history_labels_both_axes_and_draws_into_a_given_ax():
 
 def test_generation_report_bars_stay_beside_their_labels_when_a_value_is_nan():
     table = pd.DataFrame(
-        {"two_sample_auc": [0.5, np.nan, 0.9], "dcr_ratio": [1.0, np.nan, 0.3], "tstr_macro_f1": [1.0, 0.95, 0.9]},
+        {
+            "two_sample_auc": [0.5, np.nan, 0.9],
+            "dcr_ratio": [1.0, np.nan, 0.3],
+            "tstr_macro_f1": [1.0, 0.95, 0.9],
+        },
         index=["held-out real", "real train", "SMOTE"],
     )
     fig = og.pl.generation_report(table, show=False)
@@ -114,7 +138,9 @@ def test_generation_report_bars_stay_beside_their_labels_when_a_value_is_nan():
         expected = {float(i): v for i, v in enumerate(table[metric]) if not np.isnan(v)}
         assert bars == pytest.approx(expected)  # each bar at its row's tick, with its row's value
         na = [t for t in ax.texts if t.get_text() == "n/a"]
-        assert [t.get_position()[1] for t in na] == [i for i, v in enumerate(table[metric]) if np.isnan(v)]
+        assert [t.get_position()[1] for t in na] == [
+            i for i, v in enumerate(table[metric]) if np.isnan(v)
+        ]
         assert ax.get_ylim() == (2.5, -0.5)  # the same rows on every panel, first on top
     assert fig.dpi >= 150
     with pytest.raises(KeyError, match="not in the table"):
@@ -134,7 +160,9 @@ def test_history_latent_translation_with_a_trained_model():
     with pytest.raises(KeyError, match="run omixgan.tl.embed"):
         og.pl.latent(mdata, key="nope", show=False)
 
-    per_feature = pd.DataFrame({"ridge": np.linspace(0, 1, 6), "feature mean": np.zeros(6)}, index=mdata["prot"].var_names)
+    per_feature = pd.DataFrame(
+        {"ridge": np.linspace(0, 1, 6), "feature mean": np.zeros(6)}, index=mdata["prot"].var_names
+    )
     table = pd.DataFrame({"per_feature_pearson": [0.5, 0.0]}, index=["ridge", "feature mean"])
     table.attrs["per_feature"] = per_feature
     X = np.asarray(mdata["prot"].X)
@@ -147,7 +175,11 @@ def test_history_latent_translation_with_a_trained_model():
 
 def test_cross_correlation_is_one_panel_per_pair_and_zero_for_the_data_itself():
     mdata = _paired()
-    mdata.mod["third"] = ad.AnnData(np.asarray(mdata["prot"].X) * 2, obs=mdata["prot"].obs.copy(), var=pd.DataFrame(index=["t0", "t1", "t2", "t3", "t4", "t5"]))
+    mdata.mod["third"] = ad.AnnData(
+        np.asarray(mdata["prot"].X) * 2,
+        obs=mdata["prot"].obs.copy(),
+        var=pd.DataFrame(index=["t0", "t1", "t2", "t3", "t4", "t5"]),
+    )
     mdata.update()
     fig = og.pl.cross_correlation(mdata, {"itself": mdata}, show=False)
     assert len(fig.axes) == 3  # mrna x prot, mrna x third, prot x third

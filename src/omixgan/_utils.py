@@ -82,7 +82,8 @@ def get_matrix(
         if n_nan:
             rows = np.flatnonzero(np.isnan(X).any(axis=1))
             raise ValueError(
-                f"{name or 'the data'} has {n_nan} missing values (NaN) in {len(rows)} sample(s), e.g. "
+                f"{name or 'the data'} has {n_nan} missing values (NaN) in {len(rows)} sample(s), "
+                "e.g. "
                 f"{', '.join(map(str, adata.obs_names[rows[:3]]))}. Fill them with "
                 "omixgan.pp.impute_mean or drop those samples."
             )
@@ -110,7 +111,9 @@ def stratified_subset(names, labels, n: int, random_state: int = 0) -> np.ndarra
     names = np.asarray(names)
     if len(names) <= n:
         return names
-    keep, _ = train_test_split(names, train_size=n, stratify=np.asarray(labels), random_state=random_state)
+    keep, _ = train_test_split(
+        names, train_size=n, stratify=np.asarray(labels), random_state=random_state
+    )
     return np.sort(keep)
 
 

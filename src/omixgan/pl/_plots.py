@@ -106,7 +106,10 @@ def real_vs_synthetic(
     if basis == "pca":
         model = PCA(n_components=2, random_state=random_state).fit(X_real)
         E_real, E_syn = model.transform(X_real), model.transform(X_syn)
-        axis_names = [f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(model.explained_variance_ratio_)]
+        axis_names = [
+            f"PC{i + 1} ({v:.0%} of variance)"
+            for i, v in enumerate(model.explained_variance_ratio_)
+        ]
     elif basis == "umap":
         import umap
 
@@ -128,8 +131,22 @@ def real_vs_synthetic(
         colors = plt.get_cmap("tab10")
         for i, c in enumerate(sorted(set(real_labels) | set(syn_labels))):
             color = colors(i % 10)
-            ax.scatter(*E_real[real_labels == c].T, s=6, alpha=0.4, color=color, marker="o", label=f"{c} real")
-            ax.scatter(*E_syn[syn_labels == c].T, s=10, alpha=0.6, color=color, marker="x", label=f"{c} synthetic")
+            ax.scatter(
+                *E_real[real_labels == c].T,
+                s=6,
+                alpha=0.4,
+                color=color,
+                marker="o",
+                label=f"{c} real",
+            )
+            ax.scatter(
+                *E_syn[syn_labels == c].T,
+                s=10,
+                alpha=0.6,
+                color=color,
+                marker="x",
+                label=f"{c} synthetic",
+            )
         ax.set_title(f"by {labels_key} (o real, x synthetic)")
         ax.legend(markerscale=2, frameon=False, fontsize=7, ncol=2)
     for ax in axes:
@@ -171,7 +188,13 @@ def history(model, *, ax: Axes | None = None, show: bool | None = None, return_f
     if "gan" in hist.columns:
         for name, part in hist.groupby("gan", sort=False):
             line = ax.plot(part["step"], part["score"], label=f"{name}: Fréchet score")[0]
-            ax.plot(part["step"], part["critic_loss"].abs(), ls=":", color=line.get_color(), label=f"{name}: |critic loss|")
+            ax.plot(
+                part["step"],
+                part["critic_loss"].abs(),
+                ls=":",
+                color=line.get_color(),
+                label=f"{name}: |critic loss|",
+            )
         ax.set_xlabel("generator step")
         ax.set_ylabel("Fréchet score, |critic loss| (log scale)")
         ax.set_yscale("log")
@@ -234,10 +257,21 @@ def generation_report(
         known = ~np.isnan(values)
         ax.barh(positions[known], values[known], color="#4c72b0", height=0.7)
         for i in positions[~known]:
-            ax.text(0.01, i, "n/a", va="center", ha="left", fontsize=8, color="0.4", transform=ax.get_yaxis_transform())
+            ax.text(
+                0.01,
+                i,
+                "n/a",
+                va="center",
+                ha="left",
+                fontsize=8,
+                color="0.4",
+                transform=ax.get_yaxis_transform(),
+            )
         for i in positions[known]:
             ax.text(values[i], i, f" {values[i]:.3f}", va="center", ha="left", fontsize=7)
-        ax.set_yticks(positions, labels=[str(r) for r in table.index] if ax is axes[0] else [""] * n)
+        ax.set_yticks(
+            positions, labels=[str(r) for r in table.index] if ax is axes[0] else [""] * n
+        )
         ax.set_ylim(n - 0.5, -0.5)  # first row on top, every row at its own tick
         if metric in ideal:
             ax.axvline(ideal[metric], color="k", ls="--", lw=1, label="ideal")
@@ -283,7 +317,10 @@ def translation(
     """
     per_feature = table.attrs.get("per_feature")
     if per_feature is None:
-        raise ValueError("the table has no per-feature scores: pass the output of omixgan.tl.evaluate_translation.")
+        raise ValueError(
+            "the table has no per-feature scores: pass the output of "
+            "omixgan.tl.evaluate_translation."
+        )
     scatter = true is not None and predicted is not None
     features = list(features or [])[:4] if scatter else []
     fig, axes = _new_figure(1 + len(features), width=5, height=4)
@@ -292,7 +329,13 @@ def translation(
     for name in per_feature.columns:
         if name == "feature mean":
             continue
-        ax.hist(per_feature[name], bins=bins, histtype="step", lw=1.5, label=f"{name} (mean {per_feature[name].mean():.3f})")
+        ax.hist(
+            per_feature[name],
+            bins=bins,
+            histtype="step",
+            lw=1.5,
+            label=f"{name} (mean {per_feature[name].mean():.3f})",
+        )
     ax.set_xlabel("per-feature Pearson r (held-out samples)")
     ax.set_ylabel("features")
     ax.legend(frameon=False, fontsize=7)
@@ -344,13 +387,21 @@ def latent(
     Axes, Figure or None
         The Axes (the Figure with ``return_fig=True``) unless the plot was shown.
     """
-    blocks = [(mod, adata.obsm[key], adata.obs_names) for mod, adata in mdata.mod.items() if key in adata.obsm]
+    blocks = [
+        (mod, adata.obsm[key], adata.obs_names)
+        for mod, adata in mdata.mod.items()
+        if key in adata.obsm
+    ]
     if not blocks:
         raise KeyError(f"no modality has obsm[{key!r}]; run omixgan.tl.embed first.")
     if color is not None and color not in mdata.obs:
         raise KeyError(f"color={color!r} is not a column of mdata.obs.")
     stacked = np.vstack([np.asarray(b[1]) for b in blocks])
-    coords = PCA(n_components=2, random_state=0).fit_transform(stacked) if stacked.shape[1] > 2 else stacked
+    coords = (
+        PCA(n_components=2, random_state=0).fit_transform(stacked)
+        if stacked.shape[1] > 2
+        else stacked
+    )
     fig, ax = _axes_of(ax, width=5.5, height=4.5)
     markers = ["o", "x", "^", "s", "d"]
     cmap = plt.get_cmap("tab10")
@@ -364,7 +415,14 @@ def latent(
             labels = mdata.obs.loc[names, color].astype(str).to_numpy()
             for k, c in enumerate(sorted(set(labels))):
                 sel = labels == c
-                ax.scatter(*part[sel].T, s=8, alpha=0.5, marker=markers[i % 5], color=cmap(k % 10), label=f"{c} ({mod})")
+                ax.scatter(
+                    *part[sel].T,
+                    s=8,
+                    alpha=0.5,
+                    marker=markers[i % 5],
+                    color=cmap(k % 10),
+                    label=f"{c} ({mod})",
+                )
     ax.set_xlabel("latent PC1")
     ax.set_ylabel("latent PC2")
     ax.legend(frameon=False, fontsize=7, markerscale=2)
@@ -440,7 +498,15 @@ def cross_correlation(
         for k, (name, obj) in enumerate(synthetic.items()):
             syn = block(obj, a, b)
             rms = float(np.sqrt(np.mean((syn - real) ** 2)))
-            ax.scatter(real[pick], syn[pick], s=3, alpha=0.4, color=colors(1 + k % 9), label=f"{name}: RMS diff {rms:.3f}", rasterized=True)
+            ax.scatter(
+                real[pick],
+                syn[pick],
+                s=3,
+                alpha=0.4,
+                color=colors(1 + k % 9),
+                label=f"{name}: RMS diff {rms:.3f}",
+                rasterized=True,
+            )
         lim = max(1e-3, float(np.abs(real).max()))
         ax.plot([-lim, lim], [-lim, lim], color="0.3", lw=0.8)
         ax.set_xlabel(f"corr({a}, {b}), real")

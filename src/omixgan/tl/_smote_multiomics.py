@@ -57,7 +57,10 @@ def smote_multiomics(
     if missing:
         raise KeyError(f"modalities {missing} are not in this MuData; it has {list(mdata.mod)}.")
     if labels_key is not None and labels_key not in mdata.obs:
-        raise KeyError(f"labels_key={labels_key!r} is not a column of mdata.obs; run mdata.pull_obs() if it lives on a modality.")
+        raise KeyError(
+            f"labels_key={labels_key!r} is not a column of mdata.obs; run mdata.pull_obs() if it "
+            "lives on a modality."
+        )
     complete = mdata.obs_names
     for m in modalities:
         complete = complete[complete.isin(mdata[m].obs_names)]
@@ -65,23 +68,35 @@ def smote_multiomics(
         raise ValueError(f"no sample has every modality of {modalities}.")
     # aligned by sample name, never by position
     blocks = [
-        get_matrix(mdata[m], dtype=np.float64, allow_nan=False, name=f"modality {m!r}")[mdata[m].obs_names.get_indexer(complete)]
+        get_matrix(mdata[m], dtype=np.float64, allow_nan=False, name=f"modality {m!r}")[
+            mdata[m].obs_names.get_indexer(complete)
+        ]
         for m in modalities
     ]
     stats = []
     for X in blocks:
         sd = X.std(axis=0)
         stats.append((X.mean(axis=0), np.where(sd > 0, sd, 1.0)))
-    joint = ad.AnnData(np.hstack([(X - mu) / sd for X, (mu, sd) in zip(blocks, stats)]).astype(np.float32))
+    joint = ad.AnnData(
+        np.hstack([(X - mu) / sd for X, (mu, sd) in zip(blocks, stats)]).astype(np.float32)
+    )
     joint.obs_names = complete
     if labels_key is not None:
         joint.obs[labels_key] = mdata.obs.loc[complete, labels_key].astype(str).to_numpy()
-    new = smote(joint, labels_key=labels_key, n_per_class=n_per_class, k_neighbors=k_neighbors, random_state=random_state)
+    new = smote(
+        joint,
+        labels_key=labels_key,
+        n_per_class=n_per_class,
+        k_neighbors=k_neighbors,
+        random_state=random_state,
+    )
     new.obs_names = [f"smote_{i}" for i in range(new.n_obs)]
     mods, start = {}, 0
     for m, (mu, sd) in zip(modalities, stats):
         width = len(mu)
-        X = (np.asarray(new.X[:, start : start + width], dtype=np.float64) * sd + mu).astype(np.float32)
+        X = (np.asarray(new.X[:, start : start + width], dtype=np.float64) * sd + mu).astype(
+            np.float32
+        )
         mods[m] = ad.AnnData(X, obs=new.obs.copy(), var=mdata[m].var[[]].copy())
         start += width
     out = make_mudata(mods)
