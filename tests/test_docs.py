@@ -204,3 +204,80 @@ def test_free_form_returns_keeps_the_list():
     typed = ["Returns", "-------", "DataFrame", "    One row per method."]
     conf.free_form_returns(None, "function", "x", None, {}, typed)
     assert typed == ["Returns", "-------", "DataFrame", "    One row per method."]
+
+
+def _python_blocks(page: Path) -> list[tuple[str, str]]:
+    """(section title, code) of every ```python block of a MyST page, in order."""
+    blocks, section = [], ""
+    lines = page.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("## "):
+            section = lines[i][3:].strip()
+        if lines[i].strip() == "```python":
+            j = i + 1
+            while lines[j].strip() != "```":
+                j += 1
+            blocks.append((section, "\n".join(lines[i + 1 : j])))
+            i = j
+        i += 1
+    return blocks
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_own_data_page_code_runs(tmp_path, monkeypatch):
+    """Every snippet of the "your own data" page runs, on small files with the page's names."""
+    import anndata as ad
+    import mudata as md
+    import numpy as np
+    import pandas as pd
+
+    import omixgan as og
+
+    from .conftest import write_course
+
+    rng = np.random.default_rng(0)
+    samples = [f"s{i}" for i in range(40)]
+    pd.DataFrame(
+        rng.normal(size=(40, 6)), index=samples, columns=[f"g{j}" for j in range(6)]
+    ).to_csv(tmp_path / "mrna.csv")
+    meth = pd.DataFrame(
+        rng.uniform(0.05, 0.95, size=(5, 40)), index=[f"cg{j}" for j in range(5)], columns=samples
+    )
+    meth.to_csv(tmp_path / "meth.tsv", sep="\t")
+    prot = pd.DataFrame(
+        rng.normal(size=(30, 4)), index=samples[:30], columns=[f"p{j}" for j in range(4)]
+    )
+    prot.to_csv(tmp_path / "prot.csv")
+    # two samples without a label: not in the file
+    pd.DataFrame({"subtype": ["a", "b"] * 19}, index=samples[:38]).to_csv(tmp_path / "subtypes.csv")
+    mods = {
+        "rna": ad.AnnData(rng.normal(size=(20, 3)).astype(np.float32)),
+        "prot": ad.AnnData(rng.normal(size=(20, 2)).astype(np.float32)),
+    }
+    for name, adata in mods.items():
+        adata.obs_names = samples[:20]
+        adata.write_h5ad(tmp_path / f"{name}.h5ad")
+    md.MuData(mods).write(tmp_path / "cohort.h5mu")
+    write_course(tmp_path / "dataset_2000samples", n_samples=12)
+    monkeypatch.chdir(tmp_path)
+
+    namespace: dict = {}
+    blocks = _python_blocks(DOCS / "user_guide" / "own_data.md")
+    assert len(blocks) >= 6
+    for section, code in blocks:
+        if section == "Save and load":  # the page's `model`: one trained on the data at hand
+            mdata = namespace["mdata"]
+            og.models.CrossModalVAE.setup_mudata(mdata, modalities=["mrna", "prot"])
+            namespace["model"] = og.models.CrossModalVAE(mdata, n_models=1, n_latent=2)
+            namespace["model"].train(max_epochs=2, progress_bar=False)
+        exec(compile(code, f"own_data.md: {section}", "exec"), namespace)
+        if section == "From CSV or TSV tables":
+            assert {m: a.n_obs for m, a in namespace["mdata"].mod.items()} == {
+                "mrna": 40,
+                "meth": 40,
+                "prot": 30,
+            }
+        if section == "Labels":
+            assert namespace["mdata"].obs["subtype"].isna().sum() == 2
+    assert isinstance(namespace["model"], og.models.CrossModalVAE)
