@@ -8,7 +8,11 @@ memory, and the training loops keep them resident on the device (see :mod:`omixg
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import pickle
+import zipfile
 from collections.abc import Sequence
 
 import anndata as ad
@@ -28,8 +32,10 @@ from scvi.data.fields import (
 from scvi.model.base import BaseModelClass
 from scvi.model.base._constants import SAVE_KEYS
 
-from ..pp import Pipeline, infer_data_type
+from .._settings import settings, thread_limit
+from ..pp import Pipeline, resolve_data_type
 from ..pp._transforms import _row_blocks as row_blocks
+from ..train._loop import check_seed, isolated_rng
 
 #: Registry key of a modality's matrix; the first modality also uses scvi's plain "X".
 X_PREFIX = "X_"
@@ -69,8 +75,29 @@ def check_labels_key(data: ad.AnnData | md.MuData, labels_key: str | None) -> No
         )
 
 
+def check_unique_names(data: ad.AnnData | md.MuData, modalities: Sequence[str] | None = None) -> None:
+    """Refuse duplicated sample or feature names: rows and columns are matched by name, and a
+    duplicated name would match two of them (or crash deep inside a model)."""
+    parts = [("the MuData", data)] if isinstance(data, md.MuData) else [("the data", data)]
+    if isinstance(data, md.MuData):
+        parts += [(f"modality {m!r}", data.mod[m]) for m in (modalities or data.mod) if m in data.mod]
+    for where, part in parts:
+        for axis, names in (("sample", part.obs_names), ("feature", part.var_names)):
+            if isinstance(part, md.MuData) and axis == "feature":
+                continue  # features are addressed per modality; genes may repeat across them
+            if names.has_duplicates:
+                dup = names[names.duplicated()].unique()
+                fix = "obs_names_make_unique()" if axis == "sample" else "var_names_make_unique()"
+                raise ValueError(
+                    f"{where} has {len(dup)} duplicated {axis} name(s), e.g. "
+                    f"{', '.join(repr(str(d)) for d in dup[:3])}; samples and features are matched by "
+                    f"name, so every name must be unique. Rename them (e.g. .{fix}) or drop the duplicates."
+                )
+
+
 def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None, labels_key, layer) -> None:
     """Register ``data`` with an scvi-tools AnnDataManager for model class ``cls``."""
+    check_unique_names(data, modalities)
     setup_method_args = cls._get_setup_method_args(**setup_locals)
     # Partly paired MuData (samples lacking a modality) is what imputation is for: allow it.
     checks = AnnDataManagerValidationCheck(check_fully_paired_mudata=False)
@@ -92,13 +119,76 @@ def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None,
     cls.register_manager(manager)
 
 
+#: Public model methods that compute with torch: they run on the thread count of
+#: :data:`omixgan.settings` and with torch's global generators forked (see :class:`OmixModel`).
+GUARDED_METHODS = (
+    "train", "sample", "translate", "predict_interval", "impute", "decode", "encode",
+    "get_latent_representation",
+)
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+
+
+def _guard(method):
+    """Wrap a model method: check ``seed`` / ``n_samples`` arguments, run on the thread count of
+    ``omixgan.settings``, and leave torch's global generators as they were."""
+    if getattr(method, "__omixgan_guarded__", False):
+        return method
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            return method(self, *args, **kwargs)  # let Python name the bad argument
+        arguments = bound.arguments
+        if "seed" in arguments:
+            check_seed(arguments["seed"], allow_none=True)
+        if "n_samples" in arguments:
+            _check_count("n_samples", arguments["n_samples"])
+        module = getattr(self, "module", None)
+        n_parameters = sum(p.numel() for p in module.parameters()) if module is not None else 0
+        with thread_limit(settings.threads_for(n_parameters)), isolated_rng():
+            return method(self, *args, **kwargs)
+
+    guarded.__omixgan_guarded__ = True
+    return guarded
+
+
 class OmixModel(BaseModelClass):
-    """Base class of omixgan models (scvi-tools :class:`~scvi.model.base.BaseModelClass`)."""
+    """Base class of omixgan models (scvi-tools :class:`~scvi.model.base.BaseModelClass`).
+
+    Every public method that computes (:data:`GUARDED_METHODS`, in any subclass) runs with
+    torch's global random generators forked, so seeding inside (dropout needs the global one)
+    never changes the caller's generators, and on the CPU thread count of
+    :data:`omixgan.settings` (torch's own setting is restored afterwards).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in GUARDED_METHODS:
+            if name in cls.__dict__ and callable(cls.__dict__[name]):
+                setattr(cls, name, _guard(cls.__dict__[name]))
 
     def __repr__(self) -> str:
         # plain text: scvi-tools' rich summary prints terminal colour codes into notebooks
         status = "trained" if self.is_trained_ else "not trained yet"
-        return f"{self._model_summary_string}\nTraining status: {status}"
+        return f"{self._model_summary_string}\n{self._data_type_summary()}Training status: {status}"
+
+    def _data_type_summary(self) -> str:
+        """One line per modality: how it is modelled and why (see ``resolve_data_type``)."""
+        types = getattr(self, "data_types_", None)
+        if types is None and getattr(self, "data_type_", None) is not None:
+            types = {(self.modalities or ["X"])[0]: self.data_type_}
+        lines = []
+        for mod, data_type in (types or {}).items():
+            reason = getattr(data_type, "reason", "")
+            lines.append(f"Data type of {mod}: {data_type}{f' ({reason})' if reason else ''}\n")
+        return "".join(lines)
 
     # --- registered data ---------------------------------------------------------------------
     @property
@@ -127,23 +217,44 @@ class OmixModel(BaseModelClass):
             return data.mod[modality]
         return data  # an AnnData: the modality itself
 
+    def _trained_var_names(self, modality: str | None) -> np.ndarray | None:
+        """The features (in order) the model was fitted on for ``modality``; None before fitting."""
+        names = getattr(self, "var_names_", None)
+        if isinstance(names, dict):
+            names = names.get(modality if modality is not None else "X")
+        return None if names is None else np.asarray(names, dtype=str)
+
     def _matrix(self, adata: ad.AnnData, modality: str | None) -> np.ndarray:
-        """The registered layer of ``adata`` as dense float32, with a clear error on NaN."""
+        """The registered layer of ``adata`` as dense float32, columns in the order of the model's
+        features (matched by name), with a clear error on NaN or infinite values."""
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
             raise KeyError(f"layer {layer!r} (from setup) not found; available layers: {list(adata.layers)}.")
         X = adata.X if layer is None else adata.layers[layer]
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         X = np.asarray(X, dtype=np.float32)
+        expected = self._trained_var_names(modality)
+        if expected is not None and X.ndim == 2 and X.shape[1] == len(expected):
+            given = adata.var_names.to_numpy(dtype=str)
+            if not np.array_equal(given, expected):
+                order = pd.Index(given).get_indexer(expected)
+                if (order < 0).any() or adata.var_names.has_duplicates:
+                    _raise_feature_mismatch(modality, expected, given)
+                X = X[:, order]  # the same features in another order: align them by name
         # counted in row blocks: a boolean mask of a large matrix would cost a quarter of it
         n_nan = sum(int(np.isnan(X[rows]).sum()) for rows in row_blocks(X))
-        if n_nan:
-            rows = np.flatnonzero(np.isnan(X).any(axis=1))
+        n_inf = sum(int(np.isinf(X[rows]).sum()) for rows in row_blocks(X))
+        if n_nan or n_inf:
+            rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
             name = f"modality {modality!r}" if modality else "the data"
+            what = " and ".join(
+                part for part in (f"{n_nan} missing values (NaN)" if n_nan else "",
+                                  f"{n_inf} infinite values (inf)" if n_inf else "") if part
+            )
             raise ValueError(
-                f"{name} has {n_nan} missing values (NaN) in {len(rows)} sample(s), e.g. "
-                f"{', '.join(map(str, adata.obs_names[rows[:3]]))}. Models need complete data: fill them "
-                "with omixgan.pp.impute_mean or drop those samples."
+                f"{name} has {what} in {len(rows)} sample(s), e.g. "
+                f"{', '.join(map(str, adata.obs_names[rows[:3]]))}. Models need complete, finite data: "
+                "fill them with omixgan.pp.impute_mean (which also replaces inf) or drop those samples."
             )
         return X
 
@@ -156,9 +267,18 @@ class OmixModel(BaseModelClass):
         return data.obs.loc[obs_names, key].astype(str).to_numpy()
 
     def _check_features(self, data, modality: str | None, var_names: np.ndarray) -> None:
+        """Refuse data without the model's features or with duplicated names. The same features
+        in another order are fine in memory (:meth:`_matrix` aligns them by name), but not in a
+        file-backed matrix, which is read as it lies."""
+        check_unique_names(data, [modality] if modality is not None else None)
         adata = self._modality_adata(data, modality)
-        if not np.array_equal(adata.var_names.to_numpy(dtype=str), np.asarray(var_names, dtype=str)):
-            _raise_feature_mismatch(modality, np.asarray(var_names, dtype=str), adata.var_names.to_numpy(dtype=str))
+        given = adata.var_names.to_numpy(dtype=str)
+        expected = np.asarray(var_names, dtype=str)
+        if np.array_equal(given, expected):
+            return
+        same_set = len(given) == len(expected) and set(given) == set(expected)
+        if not same_set or getattr(adata, "isbacked", False):
+            _raise_feature_mismatch(modality, expected, given)
 
     # --- save / load -------------------------------------------------------------------------
     @classmethod
@@ -166,13 +286,28 @@ class OmixModel(BaseModelClass):
         """Load a saved model; ``adata`` must have the features the model was trained on.
 
         Unlike scvi-tools, which only warns, a model refuses data whose features differ from
-        training (names or order): its outputs would silently mean something else.
+        training: its outputs would silently mean something else. A missing, empty, truncated or
+        foreign file is an error that names it.
         """
         path = os.path.join(dir_path, f"{prefix or ''}{SAVE_KEYS.MODEL_FNAME}")
         if not os.path.exists(path):
             raise FileNotFoundError(f"no saved omixgan model in '{dir_path}' (missing '{path}').")
-        if adata is not None:
+        if os.path.getsize(path) == 0:
+            raise ValueError(f"the saved model '{path}' is empty (0 bytes): saving was interrupted? Save it again.")
+        try:
             saved = torch.load(path, map_location="cpu", weights_only=False)
+        except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, OSError, ValueError) as err:
+            raise ValueError(
+                f"cannot read the saved model '{path}': the file is corrupted or not an omixgan model "
+                f"({type(err).__name__}: {err}). Save the model again."
+            ) from err
+        if not isinstance(saved, dict) or SAVE_KEYS.ATTR_DICT_KEY not in saved:
+            raise ValueError(f"'{path}' is not a saved omixgan model (no model attributes in it).")
+        model_class = saved[SAVE_KEYS.ATTR_DICT_KEY].get("registry_", {}).get("model_name")
+        if model_class is not None and model_class != cls.__name__:
+            raise TypeError(f"'{path}' holds a {model_class}, not a {cls.__name__}; load it with {model_class}.load.")
+        if adata is not None:
+            check_unique_names(adata)
             _check_saved_var_names(adata, saved[SAVE_KEYS.VAR_NAMES_KEY], saved[SAVE_KEYS.ATTR_DICT_KEY]["registry_"])
         return super().load(dir_path, adata, accelerator=accelerator, device=device, prefix=prefix)
 
@@ -214,9 +349,14 @@ def _check_saved_var_names(data, saved_var_names, registry: dict) -> None:
             _raise_feature_mismatch(mods[0] if mods else None, expected, given)
 
 
-def default_pipeline(X: np.ndarray, data_type: str | None) -> tuple[Pipeline, str]:
-    """The transform a model applies to a modality: logit + z-score for beta values, else z-score."""
-    data_type = data_type or infer_data_type(X)
+def default_pipeline(X: np.ndarray, data_type: str | None, modality: str | None = None) -> tuple[Pipeline, str]:
+    """The transform a model applies to a modality: logit + z-score for beta values, else z-score.
+
+    The data type comes from :func:`~omixgan.pp.resolve_data_type`: the declared ``data_type``,
+    else the ``modality`` name with the data, never the value range alone. The returned type
+    carries the reason (``.reason``), which the model's summary shows.
+    """
+    data_type = resolve_data_type(X, data_type, name=modality)
     return Pipeline.default_for(X, data_type), data_type
 
 

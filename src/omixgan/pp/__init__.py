@@ -10,7 +10,17 @@ from ._functions import (
     minmax,
     standardize,
 )
-from ._transforms import Log1p, Logit, MinMax, Pipeline, Standardize, Transform, infer_data_type
+from ._transforms import (
+    DataType,
+    Log1p,
+    Logit,
+    MinMax,
+    Pipeline,
+    Standardize,
+    Transform,
+    infer_data_type,
+    resolve_data_type,
+)
 
 __all__ = [
     "standardize",
@@ -28,4 +38,6 @@ __all__ = [
     "Logit",
     "Pipeline",
     "infer_data_type",
+    "resolve_data_type",
+    "DataType",
 ]

@@ -9,7 +9,8 @@ collate costs several times the model's own compute at these sizes (measured in
 
 from __future__ import annotations
 
-import random
+import contextlib
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,15 +18,52 @@ import torch
 from lightning.fabric import Fabric
 
 
+_ISOLATION = threading.local()
+
+
+def check_seed(seed, name: str = "seed", *, allow_none: bool = False) -> int | None:
+    """``seed`` as an int, or a clear error (a float, a bool, a negative or huge number)."""
+    if seed is None and allow_none:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got {seed!r}.")
+    if not 0 <= int(seed) < 2**63:
+        raise ValueError(f"{name} must lie in [0, 2**63), got {seed!r}.")
+    return int(seed)
+
+
+@contextlib.contextmanager
+def isolated_rng():
+    """Run the block with torch's global random generators forked: whatever the block draws or
+    seeds there (dropout draws from them), the caller's generators are as before afterwards.
+
+    Every public method of an omixgan model runs inside one (see
+    :class:`~omixgan.model._base.OmixModel`), so training and sampling never reseed the user's
+    global generators (Python's and NumPy's are never touched at all).
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    _ISOLATION.depth = getattr(_ISOLATION, "depth", 0) + 1
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        _ISOLATION.depth -= 1
+
+
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch; return a CPU generator for batch order and noise."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an integer, got {seed!r}.")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    torch.manual_seed(int(seed))
+    """Seed torch's global generator (for dropout, which cannot take a generator of its own) and
+    return a CPU generator for batch order and noise.
+
+    Must run inside :func:`isolated_rng`, which restores the global generator afterwards:
+    reseeding a user's generators is a side effect nobody asked for. Python's and NumPy's global
+    generators are not used by omixgan and are left alone.
+    """
+    seed = check_seed(seed)
+    if getattr(_ISOLATION, "depth", 0) < 1:
+        raise RuntimeError("seed_everything must run inside omixgan.train.isolated_rng().")
+    torch.manual_seed(seed)
     generator = torch.Generator()
-    generator.manual_seed(int(seed))
+    generator.manual_seed(seed)
     return generator
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from ..pp import Pipeline
-from ..pp._transforms import Standardize
+from ..pp._transforms import Standardize, resolve_data_type
 
 #: Blocks pooled and shuffled together: rows of one block are neighbours in the file (often
 #: sorted by batch or class), so a mini-batch should mix several blocks.
@@ -85,15 +85,15 @@ class OnDiskMatrix:
         return np.concatenate(parts)
 
 
-def fit_pipeline_on_disk(disk: OnDiskMatrix, data_type: str | None) -> tuple[Pipeline, str]:
+def fit_pipeline_on_disk(disk: OnDiskMatrix, data_type: str | None, modality: str | None = None) -> tuple[Pipeline, str]:
     """The model pipeline of :func:`~omixgan.model._base.default_pipeline`, fitted in two passes
     over the blocks (range, then mean and spread in float64) instead of on the whole matrix."""
-    if data_type is None:
-        lo, hi = np.inf, -np.inf
-        for _, X in disk.blocks():
-            if X.size:
-                lo, hi = min(lo, float(X.min())), max(hi, float(X.max()))
-        data_type = "beta" if lo >= 0 and hi <= 1 else "gaussian"
+    lo, hi = np.inf, -np.inf
+    for _, X in disk.blocks():
+        if X.size:
+            lo, hi = min(lo, float(np.nanmin(X))), max(hi, float(np.nanmax(X)))
+    # the declared type, else the name with the range (two values stand in for the matrix)
+    data_type = resolve_data_type(np.array([[lo], [hi]], dtype=np.float64), data_type, name=modality)
     pipeline = Pipeline.default_for(None, data_type)
     *stateless, standardize = pipeline.steps
     assert isinstance(standardize, Standardize), "the default pipelines end in a z-score"
@@ -106,7 +106,7 @@ def fit_pipeline_on_disk(disk: OnDiskMatrix, data_type: str | None) -> tuple[Pip
         squares += np.square(X).sum(axis=0, dtype=np.float64)
     mean = total / disk.n_obs
     std = np.sqrt(np.clip(squares / disk.n_obs - mean**2, 0, None))
-    standardize.params = {"mean": mean, "std": np.where(std > 0, std, 1.0)}
+    standardize.params = {"mean": mean, "std": std}
     return pipeline, data_type
 
 
