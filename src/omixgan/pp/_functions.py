@@ -42,7 +42,14 @@ def _apply(adata: ad.AnnData, transform: Transform, *, layer: str | None, copy: 
             f"'{transform.name}' was already applied to this modality; undo it with "
             "omixgan.pp.inverse_transform before applying it again."
         )
-    X = transform.fit_transform(_matrix(adata, layer))
+    X = _matrix(adata, layer)
+    n_inf = int(np.isinf(X).sum())
+    if n_inf:
+        raise ValueError(
+            f"{where} has {n_inf} infinite value(s); '{transform.name}' would spread them over the "
+            "whole feature. Replace them first (omixgan.pp.impute_mean fills NaN and inf)."
+        )
+    X = transform.fit_transform(X)
     for param in transform.feature_params:
         adata.var[f"omixgan_{transform.name}_{param}"] = transform.params[param]
     scalars = {k: v for k, v in transform.params.items() if k not in transform.feature_params}
@@ -184,15 +191,19 @@ def highly_variable(
 
 
 def impute_mean(adata: ad.AnnData, *, layer: str | None = None, copy: bool = False) -> ad.AnnData | None:
-    """Fill missing values (NaN) with the feature's mean over the samples that have it.
+    """Fill missing values (NaN) and infinite values with the feature's mean over the samples that
+    have a finite value.
 
-    The simplest honest choice before training a model that cannot see NaN; the filled positions
-    are kept in ``.layers["missing_mask"]`` (True where a value was missing) so they can be
-    excluded from evaluation. Records ``.uns["impute_mean"]["params"]`` with the count filled.
+    The simplest honest choice before training a model that cannot see NaN; infinity is treated
+    the same way because it is never a measurement. The filled positions are kept in
+    ``.layers["missing_mask"]`` (True where a value was missing or infinite) so they can be
+    excluded from evaluation. Records ``.uns["impute_mean"]["params"]`` with the counts filled
+    (``n_filled``, of which ``n_infinite`` were infinite).
     """
     adata = adata.copy() if copy else adata
     X = _matrix(adata, layer)
-    mask = np.isnan(X)
+    n_infinite = int(np.isinf(X).sum())
+    mask = ~np.isfinite(X)
     empty = np.flatnonzero(mask.all(axis=0))
     if empty.size:
         raise ValueError(
@@ -200,9 +211,12 @@ def impute_mean(adata: ad.AnnData, *, layer: str | None = None, copy: bool = Fal
             "drop them, there is no mean to fill with."
         )
     if mask.any():
-        X = np.where(mask, np.nanmean(X, axis=0)[None, :], X).astype(np.float32)
+        finite = np.where(mask, np.nan, X)
+        X = np.where(mask, np.nanmean(finite, axis=0)[None, :], X).astype(np.float32)
     adata.layers["missing_mask"] = mask
-    adata.uns["impute_mean"] = {"params": {"layer": layer or "X", "n_filled": int(mask.sum())}}
+    adata.uns["impute_mean"] = {
+        "params": {"layer": layer or "X", "n_filled": int(mask.sum()), "n_infinite": n_infinite}
+    }
     if layer is None:
         adata.X = X
     else:

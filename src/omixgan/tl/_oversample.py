@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import OmicsGAN
-from ..model._base import check_labels_key, check_modalities
+from ..model._base import _raise_feature_mismatch, check_labels_key, check_modalities, check_unique_names
 from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
 from ._baselines import smote
 
@@ -42,7 +42,8 @@ def oversample(
     modality
         The modality to oversample when ``data`` is a MuData.
     model
-        A trained OmicsGAN of the same features to sample from (``method="gan"``).
+        A trained OmicsGAN of the same features to sample from (``method="gan"``); its features
+        are matched to ``data``'s by name (another order is fine, other features an error).
     random_state
         Seed of training and sampling.
     **train_kwargs
@@ -55,6 +56,11 @@ def oversample(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if model is not None and method != "gan":
+        raise ValueError(f"model= is a GAN to sample from; it needs method='gan', got method={method!r}.")
+    if model is not None and not isinstance(model, OmicsGAN):
+        raise TypeError(f"model must be a trained OmicsGAN, got {type(model).__name__}.")
+    check_unique_names(data, [modality] if isinstance(data, md.MuData) and modality in data.mod else None)
     if isinstance(data, md.MuData):
         if modality is None:
             raise ValueError(f"data is a MuData: name the modality to oversample, one of {list(data.mod)}.")
@@ -77,6 +83,8 @@ def oversample(
         new = smote(adata, labels_key=labels_key, n_per_class=n_new, random_state=random_state)
     else:
         needed = [c for c, n in n_new.items() if n > 0]
+        if model is not None:
+            _check_model_features(model, adata, modality)
         if model is None:
             per_class = bool(sizes.min() >= MIN_SAMPLES_PER_CLASS)
             # per-class GANs are independent: train only those of the classes that grow
@@ -85,6 +93,9 @@ def oversample(
             model = OmicsGAN(fit_on, per_class=per_class)
             model.train(seed=random_state, **{"progress_bar": False, **train_kwargs})
         new = model.sample({c: n_new[c] for c in needed}, seed=random_state)
+        new = new[:, adata.var_names].copy()  # the model's features, in data's order by name
+        if model.labels_key not in (None, labels_key):
+            new.obs[labels_key] = new.obs[model.labels_key]
         new.obs[labels_key] = new.obs[labels_key].astype(str)
     real = ad.AnnData(
         X=np.asarray(adata.X, dtype=np.float32),
@@ -97,3 +108,12 @@ def oversample(
     out.obs["synthetic"] = out.obs["synthetic"].astype(bool)
     out.uns["oversample"] = {"params": {"method": method, "labels_key": labels_key, "random_state": random_state, "n_new": n_new}}
     return out
+
+
+def _check_model_features(model: OmicsGAN, adata: ad.AnnData, modality: str | None) -> None:
+    """A given GAN must generate exactly ``adata``'s features (in any order)."""
+    model._check_if_trained(warn=False, message="model is not trained yet: call model.train() first.")
+    trained = np.asarray(model.var_names_, dtype=str)
+    given = adata.var_names.to_numpy(dtype=str)
+    if len(trained) != len(given) or set(trained) != set(given):
+        _raise_feature_mismatch(modality, trained, given)

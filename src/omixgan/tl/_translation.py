@@ -34,14 +34,52 @@ def _check_source_target(mdata: md.MuData, source: str, target: str) -> None:
     if source == target:
         raise ValueError(f"source and target are both {source!r}.")
     for mod in (source, target):
-        n_nan = int(np.isnan(np.asarray(mdata[mod].X, dtype=np.float64)).sum())
-        if n_nan:
+        X = np.asarray(mdata[mod].X, dtype=np.float64)
+        n_nan, n_inf = int(np.isnan(X).sum()), int(np.isinf(X).sum())
+        if n_nan or n_inf:
+            what = " and ".join(p for p in (f"{n_nan} missing values (NaN)" if n_nan else "",
+                                             f"{n_inf} infinite values (inf)" if n_inf else "") if p)
             raise ValueError(
-                f"modality {mod!r} has {n_nan} missing values (NaN); fill them with "
-                "omixgan.pp.impute_mean (or drop those samples) before translating."
+                f"modality {mod!r} has {what}; fill them with omixgan.pp.impute_mean (or drop those "
+                "samples) before translating."
             )
     if not len(mdata[source].obs_names.intersection(mdata[target].obs_names)):
         raise ValueError(f"no sample has both {source!r} and {target!r}; a translator needs paired samples to learn from.")
+
+
+def _check_key_added(mdata: md.MuData, key_added: str, source: str, target: str, overwrite: bool) -> None:
+    if not isinstance(key_added, str) or not key_added:
+        raise ValueError(f"key_added must be a non-empty string, got {key_added!r}.")
+    if key_added in (source, target):
+        raise ValueError(
+            f"key_added={key_added!r} names the {'source' if key_added == source else 'target'} "
+            "modality; predictions never replace measured data. Choose another name."
+        )
+    params = mdata.uns.get(key_added, {}).get("params", {}) if isinstance(mdata.uns.get(key_added), dict) else {}
+    ours = "source" in params and "target" in params  # written by an earlier translate()
+    if key_added in mdata.mod and not ours and not overwrite:
+        raise ValueError(
+            f"key_added={key_added!r} names an existing modality of this MuData, which translate() "
+            "did not write; pass overwrite=True to replace it, or choose another name."
+        )
+
+
+def _by_target_names(model, prediction: np.ndarray, target_adata: ad.AnnData, target: str) -> np.ndarray:
+    """The prediction's columns (the model's target features) in the order of the MuData's target
+    features, matched by name: a different order must not put values under other names."""
+    trained = np.asarray(model.var_names_[target], dtype=str)
+    given = target_adata.var_names.to_numpy(dtype=str)
+    if np.array_equal(trained, given):
+        return prediction
+    order = pd.Index(trained).get_indexer(given)
+    if (order < 0).any() or len(given) != len(trained) or target_adata.var_names.has_duplicates:
+        missing = [v for v in given if v not in set(trained)]
+        raise ValueError(
+            f"the target modality {target!r} has features the model was not trained on "
+            f"({len(given)} given, {len(trained)} trained; e.g. {', '.join(missing[:3]) or 'duplicates'}). "
+            f"Subset it to the model's features: mdata.mod[{target!r}] = mdata[{target!r}][:, model.var_names_[{target!r}]]."
+        )
+    return prediction[:, order]
 
 
 def translate(
@@ -51,6 +89,7 @@ def translate(
     *,
     model: CrossModalVAE | None = None,
     key_added: str | None = None,
+    overwrite: bool = False,
     copy: bool = False,
     seed: int = 0,
     **train_kwargs,
@@ -70,7 +109,12 @@ def translate(
     model
         A trained CrossModalVAE with both modalities; None trains one with defaults.
     key_added
-        Name of the outputs; default ``f"{target}_from_{source}"``.
+        Name of the outputs; default ``f"{target}_from_{source}"``. It may not name ``source``
+        or ``target``; naming another existing modality is an error unless ``overwrite=True``
+        (re-running with the same ``key_added`` replaces this function's own earlier output).
+    overwrite
+        Allow ``key_added`` to replace an existing modality that this function did not write:
+        measured data is never replaced by accident.
     copy
         Work on and return a copy instead of writing into ``mdata``.
     seed
@@ -90,8 +134,9 @@ def translate(
     - ``mdata.uns[key_added]["params"]``: the parameters.
     """
     _check_source_target(mdata, source, target)
-    mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{target}_from_{source}"
+    _check_key_added(mdata, key_added, source, target, overwrite)
+    mdata = mdata.copy() if copy else mdata
     started = time.perf_counter()
     if model is None:
         CrossModalVAE.setup_mudata(mdata, modalities=[source, target])
@@ -104,7 +149,7 @@ def translate(
             raise TypeError(f"model must be a CrossModalVAE, got {type(model).__name__}.")
         model._check_pair(source, target)
         trained_here = False
-    prediction = model.translate(mdata, source=source, target=target)
+    prediction = _by_target_names(model, model.translate(mdata, source=source, target=target), mdata[target], target)
     obs_names = mdata[source].obs_names
     has_target = obs_names.isin(mdata[target].obs_names)
     result = ad.AnnData(
