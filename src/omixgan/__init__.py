@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, io, metrics, pl, pp, tl
 from . import models
+from ._settings import settings
 from .io import read_course, read_labels, read_table
 
 try:
@@ -11,4 +12,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["datasets", "io", "metrics", "models", "pl", "pp", "tl", "read_course", "read_table", "read_labels", "__version__"]
+__all__ = [
+    "datasets", "io", "metrics", "models", "pl", "pp", "tl", "settings",
+    "read_course", "read_table", "read_labels", "__version__",
+]

@@ -29,6 +29,17 @@ SEPARATORS = {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space"}
 CORNER_LABELS = {"", "gene", "genes", "gene_id", "id", "ids", "feature", "features", "probe",
                  "probes", "name", "names", "sample", "samples", "rownames", "row.names", "x"}
 
+#: Words that make a header's first field recognisably a label of the row-name column.
+CORNER_WORDS = ("id", "gene", "symbol", "probe", "feature", "name", "sample", "unnamed", "row")
+
+
+def _looks_like_corner(field: str) -> bool:
+    import re
+
+    words = re.split(r"[^0-9a-z]+", field.lower())
+    return field.lower() in CORNER_LABELS or any(word in CORNER_WORDS for word in words)
+
+
 #: How to treat infinite cells: refuse them, or read them as missing values.
 NONFINITE = ("raise", "nan")
 
@@ -134,7 +145,8 @@ def cells_to_float(cells: np.ndarray, path: Path, row_names, col_names, row_offs
     """
     cells = np.where(np.isin(cells, NA_TOKENS), "nan", cells)
     try:
-        return cells.astype(np.float64).astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, handled by the caller
+            return cells.astype(np.float64).astype(np.float32)
     except ValueError:
         pass
     for i, row in enumerate(cells):
@@ -251,6 +263,13 @@ def parse_matrix(path: Path, sep: str | None, *, row_kind: str, col_kind: str, n
                 "is missing and the columns would shift. Add the missing name."
             )
     elif len(header) == n_fields:
+        if len(rows) == 1 and not _looks_like_corner(header[0]):
+            raise ValueError(
+                f"'{path}': with a single data row, a header as long as the row is ambiguous: "
+                f"either '{header[0]}' labels the {row_kind}-name column, or the row lacks a value "
+                f"and every value would shift. Name that column '' or 'id' if it is a label, or "
+                f"write the header without it (one {col_kind} name per value)."
+            )
         col_names = header[1:]
     else:
         raise ValueError(
