@@ -144,7 +144,7 @@ def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
     shared = _shared_transformer()
     ctgan_module.DataTransformer = tvae_module.DataTransformer = shared
     labels = train.obs[labels_key].astype(str).to_numpy()
-    logit = {m: infer_data_type(train[m].X) == "beta" for m in modalities}
+    logit = {m: infer_data_type(train[m].X, name=m) == "beta" for m in modalities}
     blocks = [Logit().transform(train[m].X) if logit[m] else np.asarray(train[m].X, dtype=np.float64) for m in modalities]
     widths = [b.shape[1] for b in blocks]
     X = np.hstack(blocks)

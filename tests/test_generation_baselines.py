@@ -111,6 +111,7 @@ def test_oversample_errors():
 def test_class_gaussian_keeps_beta_values_in_unit_interval():
     adata = _two_class()
     adata.X = 1 / (1 + np.exp(-adata.X))
+    adata.uns["omixgan_data_type"] = "beta"  # as read_course / read_table(beta_values=True) record
     out = og.tl.class_gaussian(adata, labels_key="cls", n_per_class=200)
     assert (out.X > 0).all() and (out.X < 1).all()
     with pytest.raises(ValueError, match="data_type must be"):

@@ -492,3 +492,11 @@ def test_save_load_identical_crossmodalvae(vae, tmp_path):
         model.translate(mdata, source="mrna", target="meth"), loaded.translate(mdata, source="mrna", target="meth")
     )
     np.testing.assert_array_equal(model.get_latent_representation(mdata), loaded.get_latent_representation(mdata))
+
+
+def test_reader_declares_beta_values_for_models_set_up_on_the_anndata(course_dir):
+    meth = og.read_course(course_dir)["meth"].copy()
+    assert meth.uns["omixgan_data_type"] == "beta"
+    og.models.OmicsVAE.setup_anndata(meth)
+    model = og.models.OmicsVAE(meth, n_hidden=8)
+    assert model.data_types_["X"] == "beta" and "declared 'beta' by the reader" in repr(model)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..io._course import make_mudata
+from ..pp._transforms import DATA_TYPE_KEY
 
 _COURSE_SIZES = (2000, 5000)
 
@@ -26,11 +27,14 @@ def _load_npz(name: str) -> dict[str, np.ndarray]:
 
 
 def _modality(arrays: dict[str, np.ndarray], mod: str) -> ad.AnnData:
-    return ad.AnnData(
+    adata = ad.AnnData(
         X=arrays[f"{mod}/X"],
         obs=pd.DataFrame(index=pd.Index(arrays[f"{mod}/obs_names"].astype(str))),
         var=pd.DataFrame(index=pd.Index(arrays[f"{mod}/var_names"].astype(str))),
     )
+    if mod == "meth":  # every bundled "meth" holds beta values: declared for the baselines
+        adata.uns[DATA_TYPE_KEY] = "beta"
+    return adata
 
 
 def _build(arrays: dict[str, np.ndarray], labels_key: str) -> md.MuData:

@@ -10,6 +10,7 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
+from ..pp._transforms import DATA_TYPE_KEY
 from ._parse import (
     NONFINITE,
     check_no_all_nan_feature,
@@ -107,6 +108,8 @@ def read_course(path: str | Path, *, labels_key: str = "cluster", nonfinite: str
             var=pd.DataFrame(index=pd.Index(features, name=None)),
         )
         adata = adata[reference_samples].copy() if samples != reference_samples else adata
+        if name == "meth.txt":  # the course format declares beta values in this file
+            adata.uns[DATA_TYPE_KEY] = "beta"
         _report_missing(adata, COURSE_FILES[name], file, n_inf)
         modalities[COURSE_FILES[name]] = adata
 

@@ -9,6 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ..pp._transforms import DATA_TYPE_KEY
 from ._course import _check_beta_values, _report_missing
 from ._parse import (
     NONFINITE,
@@ -56,9 +57,9 @@ def read_table(
         files, a tab first otherwise). A given ``sep`` that does not fit the data is an error
         that names the one that does.
     beta_values
-        Check that every value lies in [0, 1], as methylation beta values must. (This checks;
-        to have a model treat the values as beta values, name the modality ``meth`` or pass
-        ``data_types``.)
+        Check that every value lies in [0, 1], as methylation beta values must, and record the
+        declaration in ``.uns["omixgan_data_type"]`` (read by the baselines). Models decide from
+        the modality's name (``meth``, ...) or their ``data_types`` argument.
     nonfinite
         ``"raise"`` (default): an infinite value is an error naming its feature and sample;
         ``"nan"``: read it as missing, counted in ``.uns["n_nonfinite"]``.
@@ -106,6 +107,8 @@ def read_table(
     if beta_values:
         _check_beta_values(X.T, features, samples, file)
     adata = ad.AnnData(X=X, obs=pd.DataFrame(index=pd.Index(samples)), var=pd.DataFrame(index=pd.Index(features)))
+    if beta_values:
+        adata.uns[DATA_TYPE_KEY] = "beta"
     _report_missing(adata, file.stem, file, n_inf)
     return adata
 

@@ -33,7 +33,7 @@ from scvi.model.base import BaseModelClass
 from scvi.model.base._constants import SAVE_KEYS
 
 from .._settings import settings, thread_limit
-from ..pp import Pipeline, resolve_data_type
+from ..pp import DATA_TYPE_KEY, DataType, Pipeline, declared_data_type, resolve_data_type
 from ..pp._transforms import _row_blocks as row_blocks
 from ..train._loop import check_seed, isolated_rng
 
@@ -349,15 +349,19 @@ def _check_saved_var_names(data, saved_var_names, registry: dict) -> None:
             _raise_feature_mismatch(mods[0] if mods else None, expected, given)
 
 
-def default_pipeline(X: np.ndarray, data_type: str | None, modality: str | None = None) -> tuple[Pipeline, str]:
+def default_pipeline(X: np.ndarray, data_type: str | None, modality: str | None = None, adata: ad.AnnData | None = None) -> tuple[Pipeline, str]:
     """The transform a model applies to a modality: logit + z-score for beta values, else z-score.
 
     The data type comes from :func:`~omixgan.pp.resolve_data_type`: the declared ``data_type``,
-    else the ``modality`` name with the data, never the value range alone. The returned type
-    carries the reason (``.reason``), which the model's summary shows.
+    else the type a reader recorded on ``adata`` (``.uns["omixgan_data_type"]``, e.g. the course
+    format's ``meth.txt``), else the ``modality`` name with the data; never the value range
+    alone. The returned type carries the reason (``.reason``), which the model's summary shows.
     """
-    data_type = resolve_data_type(X, data_type, name=modality)
-    return Pipeline.default_for(X, data_type), data_type
+    recorded = declared_data_type(adata) if data_type is None and adata is not None else None
+    resolved = resolve_data_type(X, data_type or recorded, name=modality)
+    if recorded is not None:
+        resolved = DataType(str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])")
+    return Pipeline.default_for(X, resolved), resolved
 
 
 def resolve_counts(n_per_class: int | dict, classes: Sequence[str]) -> dict[str, int]:

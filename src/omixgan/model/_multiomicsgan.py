@@ -62,7 +62,7 @@ class MultiOmicsGAN(_GANModel):
         blocks, self.pipeline_state_, self.data_types_, self.var_names_ = [], {}, {}, {}
         for mod in self.modalities:
             X = self._matrix(mdata.mod[mod][names], mod)
-            pipeline, self.data_types_[mod] = default_pipeline(X, data_types.get(mod), mod)
+            pipeline, self.data_types_[mod] = default_pipeline(X, data_types.get(mod), mod, mdata.mod[mod])
             blocks.append(pipeline.fit_transform(X))
             self.pipeline_state_[mod] = pipeline.state()
             self.var_names_[mod] = mdata.mod[mod].var_names.to_numpy(dtype=str)

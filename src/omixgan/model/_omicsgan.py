@@ -234,7 +234,7 @@ class OmicsGAN(_GANModel):
             check_class_sizes(labels, MIN_SAMPLES_PER_CLASS, " Use per_class=False: one conditional GAN shares strength across classes.")
         else:
             check_class_sizes(labels, 2)
-        pipeline, self.data_type_ = default_pipeline(X, data_type, modality)
+        pipeline, self.data_type_ = default_pipeline(X, data_type, modality, source)
         Z = pipeline.fit_transform(X)
         self.pipeline_state_ = pipeline.state()
         self._fit_class_scaling(Z, labels)

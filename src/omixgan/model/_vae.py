@@ -83,7 +83,7 @@ class _VAEModel(OmixModel):
                 pipeline, self.data_types_[self._key(mod)] = fit_pipeline_on_disk(OnDiskMatrix(source, name=self._name(mod)), data_types.get(mod), mod)
             else:
                 X = self._matrix(source, mod)
-                pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod), mod)
+                pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod), mod, source)
                 pipeline.fit(X)
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)

@@ -11,6 +11,7 @@ from ._functions import (
     standardize,
 )
 from ._transforms import (
+    DATA_TYPE_KEY,
     DataType,
     Log1p,
     Logit,
@@ -18,6 +19,7 @@ from ._transforms import (
     Pipeline,
     Standardize,
     Transform,
+    declared_data_type,
     infer_data_type,
     resolve_data_type,
 )
@@ -40,4 +42,6 @@ __all__ = [
     "infer_data_type",
     "resolve_data_type",
     "DataType",
+    "DATA_TYPE_KEY",
+    "declared_data_type",
 ]

@@ -308,6 +308,18 @@ DATA_TYPES = ("beta", "gaussian")
 BETA_NAME_WORDS = ("meth", "methyl", "methylation", "beta", "betas", "dnam", "dnameth", "cpg")
 
 
+#: ``.uns`` key where a reader records the data type its file format declares (e.g. the course's
+#: ``meth.txt`` holds beta values); functions without a modality name, such as the baselines,
+#: read it with :func:`declared_data_type`.
+DATA_TYPE_KEY = "omixgan_data_type"
+
+
+def declared_data_type(adata) -> str | None:
+    """The data type recorded in ``adata.uns[DATA_TYPE_KEY]`` by a reader, or None."""
+    value = getattr(adata, "uns", {}).get(DATA_TYPE_KEY)
+    return None if value is None else str(value)
+
+
 class DataType(str):
     """A data type (``"beta"`` or ``"gaussian"``) that also says why it was chosen (``.reason``).
 

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 
 from ..model._base import check_labels_key, resolve_counts, synthetic_adata
-from ..pp import Logit, infer_data_type
+from ..pp import Logit, declared_data_type, resolve_data_type
 
 
 def _dense(adata: ad.AnnData, layer: str | None) -> np.ndarray:
@@ -116,7 +116,8 @@ def class_gaussian(
 
     The simplest model-based baseline; on the course data it is the true generating family. The
     shrinkage keeps the covariance invertible when a class has fewer samples than features.
-    Methylation beta values (``data_type="beta"``, inferred when every value lies in [0, 1]) are
+    Methylation beta values (``data_type="beta"``, or declared by the reader in
+    ``adata.uns["omixgan_data_type"]``; never inferred from the value range alone) are
     modelled in logit space, as :class:`~omixgan.models.OmicsGAN` does, so draws stay in (0, 1).
     Otherwise the same parameters and output as :func:`smote`.
     """
@@ -129,9 +130,10 @@ def class_gaussian(
         return rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky")
 
     X, _ = _class_data(adata, labels_key, layer)
-    if (data_type or infer_data_type(X)) not in ("beta", "gaussian"):
+    if data_type not in ("beta", "gaussian", None):
         raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
-    transform = Logit() if (data_type or infer_data_type(X)) == "beta" else None
+    kind = resolve_data_type(X, data_type or declared_data_type(adata))
+    transform = Logit() if kind == "beta" else None
     return _per_class(adata, labels_key, n_per_class, layer, draw, "gaussian", transform=transform)
 
 
