@@ -500,3 +500,18 @@ def test_reader_declares_beta_values_for_models_set_up_on_the_anndata(course_dir
     og.models.OmicsVAE.setup_anndata(meth)
     model = og.models.OmicsVAE(meth, n_hidden=8)
     assert model.data_types_["X"] == "beta" and "declared 'beta' by the reader" in repr(model)
+
+
+def test_evaluate_multiomics_generation_aligns_features_by_name():
+    mdata, _ = _paired(n=80, missing_target=0)
+    train, ref = mdata[mdata.obs_names[:40]].copy(), mdata[mdata.obs_names[40:60]].copy()
+    fake = mdata[mdata.obs_names[60:]].copy()
+    shuffled = md.MuData({"mrna": fake["mrna"][:, ::-1].copy(), "meth": fake["meth"][:, ::-1].copy()})
+    shuffled.obs["cls"] = fake.obs["cls"].to_numpy()
+    kwargs = {"reference": ref, "labels_key": "cls", "baselines": False}
+    in_order = og.tl.evaluate_multiomics_generation(train, {"g": fake}, **kwargs)
+    pd.testing.assert_frame_equal(in_order, og.tl.evaluate_multiomics_generation(train, {"g": shuffled}, **kwargs))
+    fewer = md.MuData({"mrna": fake["mrna"][:, 1:].copy(), "meth": fake["meth"].copy()})
+    fewer.obs["cls"] = fake.obs["cls"].to_numpy()
+    with pytest.raises(ValueError, match="'mrna' of a compared object lacks 1 of the training features"):
+        og.tl.evaluate_multiomics_generation(train, {"g": fewer}, **kwargs)

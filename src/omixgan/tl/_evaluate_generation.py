@@ -10,6 +10,7 @@ from sklearn.linear_model import RidgeCV
 
 from .. import metrics
 from ..model._base import check_labels_key
+from ..pp import declared_data_type, infer_data_type
 from ._baselines import _dense, class_gaussian, copy_training
 
 COLUMNS = [
@@ -164,13 +165,22 @@ def evaluate_generation(
     return table
 
 
-def _complete(mdata: md.MuData, modalities: list[str], labels_key: str | None) -> tuple[dict, np.ndarray]:
-    """Per modality, the dense matrix of the samples that have every modality; and their labels."""
+def _complete(mdata: md.MuData, modalities: list[str], labels_key: str | None, features: dict | None = None) -> tuple[dict, np.ndarray]:
+    """Per modality, the dense matrix of the samples that have every modality, columns matched
+    by name to ``features`` (``{mod: var_names}``, default: as they are); and their labels."""
     names = mdata.obs_names
     for mod in modalities:
         names = names[names.isin(mdata.mod[mod].obs_names)]
     labels = np.full(len(names), "all") if labels_key is None else mdata.obs.loc[names, labels_key].astype(str).to_numpy()
-    return {mod: _dense(mdata.mod[mod][names], None) for mod in modalities}, labels
+    for mod in modalities if features is not None else ():
+        absent = features[mod][~features[mod].isin(mdata.mod[mod].var_names)]
+        if len(absent) or len(features[mod]) != mdata.mod[mod].n_vars:
+            raise ValueError(
+                f"modality {mod!r} of a compared object lacks {len(absent)} of the training features "
+                f"(e.g. {', '.join(map(str, absent[:3]))}) or has others; every object needs the same features."
+            )
+    cols = {mod: (features[mod] if features is not None else slice(None)) for mod in modalities}
+    return {mod: _dense(mdata.mod[mod][names, cols[mod]], None) for mod in modalities}, labels
 
 
 def _cross_correlation_distance(reference: dict, synthetic: dict, modalities: list[str]) -> float:
@@ -282,7 +292,8 @@ def evaluate_multiomics_generation(
     if len(modalities) < 2 or missing:
         raise ValueError(f"need at least two modalities present in every object; got {modalities}, missing {missing}.")
     X_tr, y_tr = _complete(train, modalities, labels_key)
-    X_ref, y_ref = _complete(reference, modalities, labels_key)
+    features = {m: train.mod[m].var_names for m in modalities}  # every object aligned by name
+    X_ref, y_ref = _complete(reference, modalities, labels_key, features)
     stats = {m: (X_tr[m].mean(axis=0), np.where(X_tr[m].std(axis=0) > 0, X_tr[m].std(axis=0), 1.0)) for m in modalities}
 
     def scale(data):
@@ -294,7 +305,7 @@ def evaluate_multiomics_generation(
     S_tr, S_ref = scale(X_tr), scale(X_ref)
     candidates = {}
     for name, obj in synthetic.items():
-        X_syn, _ = _complete(obj, modalities, labels_key)
+        X_syn, _ = _complete(obj, modalities, labels_key, features)
         candidates[name] = scale(X_syn)
     if baselines:
         rng = np.random.default_rng(random_state)
@@ -303,7 +314,8 @@ def evaluate_multiomics_generation(
         gauss = {}
         for m in modalities:
             adata = ad.AnnData(X_tr[m].astype(np.float32), obs=pd.DataFrame({"label": y_tr}, index=[f"s{i}" for i in range(len(y_tr))]))
-            gauss[m] = class_gaussian(adata, labels_key="label", n_per_class=counts, random_state=random_state).X
+            kind = declared_data_type(train.mod[m]) or infer_data_type(X_tr[m], name=m)  # beta stays in (0, 1)
+            gauss[m] = class_gaussian(adata, labels_key="label", n_per_class=counts, data_type=kind, random_state=random_state).X
         order = np.concatenate([rng.choice(np.flatnonzero(y_tr == c), n, replace=True) for c, n in counts.items()])
         copies = {m: X_tr[m][order] for m in modalities}
         candidates = {"held-out real (control)": None, **candidates, "class Gaussian per modality": scale(gauss), "copy of train": scale(copies)}
