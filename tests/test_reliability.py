@@ -366,6 +366,7 @@ def test_training_and_sampling_leave_global_generators_and_threads_alone(gan):
     model.train(**GAN_FAST)
     model.sample(5)  # seed=None draws a fresh seed: still not from the caller's generators
     _omics_vae().train(**VAE_FAST)
+    og.models.OmicsGAN(adata, n_hidden=8)  # building layers draws weights: not from them either
     assert random.getstate() == before[0]
     np.testing.assert_array_equal(np.random.get_state()[1], before[1])
     assert torch.equal(torch.random.get_rng_state(), before[2])

@@ -31,7 +31,8 @@ class Settings:
     Attributes
     ----------
     num_threads
-        CPU threads torch uses while an omixgan model trains, samples, translates or encodes.
+        CPU threads torch (and NumPy's BLAS) use while an omixgan model trains, samples,
+        translates or encodes.
         None (default): one thread for models of at most
         :data:`SMALL_MODEL_PARAMETERS` parameters (every default model on omics tables), else
         every core this process may use. Why one: on small models more threads barely help on a
@@ -70,12 +71,17 @@ settings = Settings()
 
 @contextlib.contextmanager
 def thread_limit(n_threads: int):
-    """Run the block on ``n_threads`` torch CPU threads, then restore the caller's setting."""
+    """Run the block on ``n_threads`` torch CPU threads and as many BLAS/OpenMP threads (NumPy's
+    and scikit-learn's, through threadpoolctl: the ridge maps and metrics use them), then restore
+    the caller's settings."""
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     if n_threads != before:
         torch.set_num_threads(n_threads)
     try:
-        yield
+        with threadpool_limits(limits=n_threads):
+            yield
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)

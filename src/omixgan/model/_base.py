@@ -122,7 +122,7 @@ def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None,
 #: Public model methods that compute with torch: they run on the thread count of
 #: :data:`omixgan.settings` and with torch's global generators forked (see :class:`OmixModel`).
 GUARDED_METHODS = (
-    "train", "sample", "translate", "predict_interval", "impute", "decode", "encode",
+    "__init__", "train", "sample", "translate", "predict_interval", "impute", "decode", "encode",
     "get_latent_representation",
 )
 
@@ -162,9 +162,10 @@ def _guard(method):
 class OmixModel(BaseModelClass):
     """Base class of omixgan models (scvi-tools :class:`~scvi.model.base.BaseModelClass`).
 
-    Every public method that computes (:data:`GUARDED_METHODS`, in any subclass) runs with
-    torch's global random generators forked, so seeding inside (dropout needs the global one)
-    never changes the caller's generators, and on the CPU thread count of
+    Every public method that computes (:data:`GUARDED_METHODS`, in any subclass, the
+    constructor too: building layers draws their initial weights) runs with torch's global
+    random generators forked, so seeding or drawing inside (dropout needs the global one) never
+    changes the caller's generators, and on the CPU thread count of
     :data:`omixgan.settings` (torch's own setting is restored afterwards).
     """
 
