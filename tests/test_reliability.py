@@ -52,10 +52,16 @@ def test_read_table_recognises_the_separator_or_names_it(tmp_path):
     df.to_csv(tmp_path / "t.csv", sep="\t")  # a tab-separated file named .csv
     adata = og.read_table(tmp_path / "t.csv", orientation="samples_in_rows")
     np.testing.assert_array_equal(adata.X, df.to_numpy(np.float32))
-    with pytest.raises(ValueError, match=r"t.csv' looks tab-separated, not comma-separated.*sep='\\t'"):
+    with pytest.raises(
+        ValueError, match=r"t.csv' looks tab-separated, not comma-separated.*sep='\\t'"
+    ):
         og.read_table(tmp_path / "t.csv", orientation="samples_in_rows", sep=",")
     df.to_csv(tmp_path / "s.txt", sep=";")
-    assert list(og.read_table(tmp_path / "s.txt", orientation="samples_in_rows").var_names) == ["x1", "x2", "x3"]
+    assert list(og.read_table(tmp_path / "s.txt", orientation="samples_in_rows").var_names) == [
+        "x1",
+        "x2",
+        "x3",
+    ]
 
 
 def test_bom_crlf_and_trailing_tabs_read_exactly(tmp_path):
@@ -101,9 +107,17 @@ def test_empty_and_blank_line_files_are_named(tmp_path):
 def test_clusters_with_a_label_too_many_or_few_never_shifts(tmp_path, change):
     samples, values = write_course(tmp_path / "c")
     labels = values["labels"]
-    labels = {"one_more_at_end": [*labels, "1"], "one_more_at_start": ["2", *labels], "one_fewer": labels[:-1]}[change]
-    (tmp_path / "c" / "clusters.txt").write_text("\t".join(samples) + "\n" + "\t".join(labels) + "\n")
-    with pytest.raises(ValueError, match=r"clusters.txt': 12 sample names in the header but 1[13] labels"):
+    labels = {
+        "one_more_at_end": [*labels, "1"],
+        "one_more_at_start": ["2", *labels],
+        "one_fewer": labels[:-1],
+    }[change]
+    (tmp_path / "c" / "clusters.txt").write_text(
+        "\t".join(samples) + "\n" + "\t".join(labels) + "\n"
+    )
+    with pytest.raises(
+        ValueError, match=r"clusters.txt': 12 sample names in the header but 1[13] labels"
+    ):
         og.read_course(tmp_path / "c")
 
 
@@ -132,7 +146,9 @@ def test_inf_is_refused_or_read_as_missing_on_request(tmp_path):
     fields[3], fields[4] = "inf", "1e39"  # the second overflows float32
     lines[2] = "\t".join(fields)
     _write(path, lines)
-    with pytest.raises(ValueError, match=r"2 infinite value\(s\).*line 3: feature 'mRNA_1', sample 's2'"):
+    with pytest.raises(
+        ValueError, match=r"2 infinite value\(s\).*line 3: feature 'mRNA_1', sample 's2'"
+    ):
         og.read_course(tmp_path / "c")
     with pytest.warns(UserWarning, match="2 missing values.*2 were infinite"):
         mdata = og.read_course(tmp_path / "c", nonfinite="nan")
@@ -157,10 +173,22 @@ def test_inf_in_memory_is_refused_by_models_and_filled_by_impute_mean():
 # --- property-based: random malformations give a clear error or exactly the right matrix -----------
 # A single-row table whose header's first field reads as a row-name label ("gene_id") is
 # ambiguous when a value is missing from the row; such names are left out (see _looks_like_corner).
-NAME = st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=6).map(lambda s: "n" + s).filter(
-    lambda s: not _looks_like_corner(s)
+NAME = (
+    st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=6)
+    .map(lambda s: "n" + s)
+    .filter(lambda s: not _looks_like_corner(s))
 )
-BENIGN = ["none", "bom", "crlf", "cr", "header_trailing_tab", "rows_trailing_tab", "blank_tail", "corner", "quotes"]
+BENIGN = [
+    "none",
+    "bom",
+    "crlf",
+    "cr",
+    "header_trailing_tab",
+    "rows_trailing_tab",
+    "blank_tail",
+    "corner",
+    "quotes",
+]
 HARMFUL = ["comma", "drop_field", "extra_field", "dup_sample", "inf", "missing_name", "semicolon"]
 
 
@@ -168,10 +196,26 @@ HARMFUL = ["comma", "drop_field", "extra_field", "dup_sample", "inf", "missing_n
 def tables(draw):
     n_features = draw(st.integers(1, 4))
     n_samples = draw(st.integers(2, 5))
-    names = draw(st.lists(NAME, min_size=n_features + n_samples, max_size=n_features + n_samples, unique=True))
-    values = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=n_features * n_samples, max_size=n_features * n_samples))
+    names = draw(
+        st.lists(
+            NAME, min_size=n_features + n_samples, max_size=n_features + n_samples, unique=True
+        )
+    )
+    values = draw(
+        st.lists(
+            st.floats(-1e6, 1e6, allow_nan=False, width=32),
+            min_size=n_features * n_samples,
+            max_size=n_features * n_samples,
+        )
+    )
     X = np.asarray(values, dtype=np.float32).reshape(n_features, n_samples)
-    return names[:n_features], names[n_features:], X, draw(st.sampled_from(BENIGN + HARMFUL)), draw(st.randoms())
+    return (
+        names[:n_features],
+        names[n_features:],
+        X,
+        draw(st.sampled_from(BENIGN + HARMFUL)),
+        draw(st.randoms()),
+    )
 
 
 def _render(features, samples, X, change, rnd: random.Random):
@@ -205,11 +249,17 @@ def _render(features, samples, X, change, rnd: random.Random):
         rows[i][rnd.randrange(1, len(rows[i]))] = rnd.choice(["inf", "-Inf", "Infinity", "1e40"])
     elif change == "missing_name":
         header.pop(rnd.randrange(len(header)))
-    text = end.join(sep.join(r) for r in [header, *rows]) + end + ("\n\n" if change == "blank_tail" else "")
+    text = (
+        end.join(sep.join(r) for r in [header, *rows])
+        + end
+        + ("\n\n" if change == "blank_tail" else "")
+    )
     return prefix + text.encode()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(tables())
 def test_read_course_property(tmp_path_factory, table):
     features, samples, X, change, rnd = table
@@ -226,7 +276,9 @@ def test_read_course_property(tmp_path_factory, table):
     np.testing.assert_array_equal(mdata["prot"].X, X.T)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(tables(), st.sampled_from([",", "\t", ";"]))
 def test_read_table_property(tmp_path_factory, table, sep):
     features, samples, X, change, rnd = table
@@ -260,9 +312,13 @@ def test_translate_aligns_features_by_name(vae):
     mdata, model = vae
     og.tl.translate(mdata, "mrna", "meth", model=model, key_added="ref", copy=False)
     expected = mdata["meth"].layers["translated_from_mrna"].copy()
-    shuffled = md.MuData({"mrna": mdata["mrna"][:, ::-1].copy(), "meth": mdata["meth"][:, [3, 0, 5, 1, 4, 2]].copy()})
+    shuffled = md.MuData(
+        {"mrna": mdata["mrna"][:, ::-1].copy(), "meth": mdata["meth"][:, [3, 0, 5, 1, 4, 2]].copy()}
+    )
     og.tl.translate(shuffled, "mrna", "meth", model=model, key_added="shuffled")
-    layer = pd.DataFrame(shuffled["meth"].layers["translated_from_mrna"], columns=shuffled["meth"].var_names)
+    layer = pd.DataFrame(
+        shuffled["meth"].layers["translated_from_mrna"], columns=shuffled["meth"].var_names
+    )
     np.testing.assert_allclose(layer[mdata["meth"].var_names].to_numpy(), expected, rtol=1e-6)
     out = shuffled["shuffled"].to_df()[mdata["meth"].var_names].to_numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-6)
@@ -294,7 +350,9 @@ def test_oversample_with_a_gan_of_other_features():
     gan.train(**GAN_FAST)
     with pytest.raises(ValueError, match=r"3 unknown \(e.g. g5"):
         og.tl.oversample(adata, labels_key="cls", model=gan)
-    out = og.tl.oversample(small[:, ::-1].copy(), labels_key="cls", model=gan)  # another order is fine
+    out = og.tl.oversample(
+        small[:, ::-1].copy(), labels_key="cls", model=gan
+    )  # another order is fine
     assert list(out.var_names) == list(small.var_names[::-1]) and out.n_vars == 5
 
 
@@ -361,7 +419,11 @@ def test_training_and_sampling_leave_global_generators_and_threads_alone(gan):
     random.seed(7)
     np.random.seed(7)
     torch.manual_seed(7)
-    before = (random.getstate(), np.random.get_state()[1].copy(), torch.random.get_rng_state().clone())
+    before = (
+        random.getstate(),
+        np.random.get_state()[1].copy(),
+        torch.random.get_rng_state().clone(),
+    )
     threads = torch.get_num_threads()
     model.train(**GAN_FAST)
     model.sample(5)  # seed=None draws a fresh seed: still not from the caller's generators
@@ -426,7 +488,15 @@ def _unit_interval(name, minmax):
     X = rng.normal(size=(60, 4)).astype(np.float32)
     X = (X - X.min(0)) / (X.max(0) - X.min(0)) if minmax else 1 / (1 + np.exp(-X))
     obs = pd.DataFrame({"cls": np.repeat(["a", "b"], 30)}, index=[f"s{i}" for i in range(60)])
-    mdata = md.MuData({name: ad.AnnData(X.astype(np.float32), obs=obs.copy(), var=pd.DataFrame(index=[f"f{j}" for j in range(4)]))})
+    mdata = md.MuData(
+        {
+            name: ad.AnnData(
+                X.astype(np.float32),
+                obs=obs.copy(),
+                var=pd.DataFrame(index=[f"f{j}" for j in range(4)]),
+            )
+        }
+    )
     mdata.obs["cls"] = obs["cls"].to_numpy()
     return mdata
 
@@ -473,7 +543,9 @@ def test_save_load_identical_multiomicsgan(tmp_path):
     model.save(tmp_path / "m")
     loaded = og.models.MultiOmicsGAN.load(tmp_path / "m", mdata)
     for mod in ("mrna", "meth"):
-        np.testing.assert_array_equal(model.sample(5, seed=2)[mod].X, loaded.sample(5, seed=2)[mod].X)
+        np.testing.assert_array_equal(
+            model.sample(5, seed=2)[mod].X, loaded.sample(5, seed=2)[mod].X
+        )
 
 
 def test_save_load_identical_omicsvae(tmp_path):
@@ -482,7 +554,9 @@ def test_save_load_identical_omicsvae(tmp_path):
     model.save(tmp_path / "m")
     loaded = og.models.OmicsVAE.load(tmp_path / "m", adata)
     np.testing.assert_array_equal(model.sample(6, seed=1).X, loaded.sample(6, seed=1).X)
-    np.testing.assert_array_equal(model.get_latent_representation(), loaded.get_latent_representation())
+    np.testing.assert_array_equal(
+        model.get_latent_representation(), loaded.get_latent_representation()
+    )
 
 
 def test_save_load_identical_crossmodalvae(vae, tmp_path):
@@ -490,9 +564,12 @@ def test_save_load_identical_crossmodalvae(vae, tmp_path):
     model.save(tmp_path / "m")
     loaded = og.models.CrossModalVAE.load(tmp_path / "m", mdata)
     np.testing.assert_array_equal(
-        model.translate(mdata, source="mrna", target="meth"), loaded.translate(mdata, source="mrna", target="meth")
+        model.translate(mdata, source="mrna", target="meth"),
+        loaded.translate(mdata, source="mrna", target="meth"),
     )
-    np.testing.assert_array_equal(model.get_latent_representation(mdata), loaded.get_latent_representation(mdata))
+    np.testing.assert_array_equal(
+        model.get_latent_representation(mdata), loaded.get_latent_representation(mdata)
+    )
 
 
 def test_reader_declares_beta_values_for_models_set_up_on_the_anndata(course_dir):
@@ -507,7 +584,9 @@ def test_evaluate_multiomics_generation_aligns_features_by_name():
     mdata, _ = _paired(n=80, missing_target=0)
     train, ref = mdata[mdata.obs_names[:40]].copy(), mdata[mdata.obs_names[40:60]].copy()
     fake = mdata[mdata.obs_names[60:]].copy()
-    shuffled = md.MuData({"mrna": fake["mrna"][:, ::-1].copy(), "meth": fake["meth"][:, ::-1].copy()})
+    shuffled = md.MuData(
+        {"mrna": fake["mrna"][:, ::-1].copy(), "meth": fake["meth"][:, ::-1].copy()}
+    )
     shuffled.obs["cls"] = fake.obs["cls"].to_numpy()
     kwargs = {"reference": ref, "labels_key": "cls", "baselines": False}
     in_order = og.tl.evaluate_multiomics_generation(train, {"g": fake}, **kwargs)
@@ -517,5 +596,7 @@ def test_evaluate_multiomics_generation_aligns_features_by_name():
     pd.testing.assert_frame_equal(in_order, shuffled_table, check_exact=False, atol=0.01)
     fewer = md.MuData({"mrna": fake["mrna"][:, 1:].copy(), "meth": fake["meth"].copy()})
     fewer.obs["cls"] = fake.obs["cls"].to_numpy()
-    with pytest.raises(ValueError, match="'mrna' of a compared object lacks 1 of the training features"):
+    with pytest.raises(
+        ValueError, match="'mrna' of a compared object lacks 1 of the training features"
+    ):
         og.tl.evaluate_multiomics_generation(train, {"g": fewer}, **kwargs)

@@ -52,8 +52,12 @@ class Settings:
 
     @num_threads.setter
     def num_threads(self, value: int | None) -> None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"settings.num_threads must be a positive integer or None, got {value!r}.")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
+        ):
+            raise ValueError(
+                f"settings.num_threads must be a positive integer or None, got {value!r}."
+            )
         self._num_threads = None if value is None else int(value)
 
     def threads_for(self, n_parameters: int) -> int:

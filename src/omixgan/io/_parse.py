@@ -26,8 +26,25 @@ SEPARATORS = {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space"}
 
 #: What a full-length header may hold above the row names; in a header one field shorter than
 #: the rows (R's ``write.table``), such a first name means a column name is missing instead.
-CORNER_LABELS = {"", "gene", "genes", "gene_id", "id", "ids", "feature", "features", "probe",
-                 "probes", "name", "names", "sample", "samples", "rownames", "row.names", "x"}
+CORNER_LABELS = {
+    "",
+    "gene",
+    "genes",
+    "gene_id",
+    "id",
+    "ids",
+    "feature",
+    "features",
+    "probe",
+    "probes",
+    "name",
+    "names",
+    "sample",
+    "samples",
+    "rownames",
+    "row.names",
+    "x",
+}
 
 #: Words that make a header's first field recognisably a label of the row-name column.
 CORNER_WORDS = ("id", "gene", "symbol", "probe", "feature", "name", "sample", "unnamed", "row")
@@ -97,7 +114,10 @@ def split_row(line: str, sep: str) -> list[str]:
 
 
 def _split_all(lines: list[str], sep: str) -> list[list[str]]:
-    return [[field.strip() for field in row] or [""] for row in csv.reader(lines, delimiter=sep, quotechar='"')]
+    return [
+        [field.strip() for field in row] or [""]
+        for row in csv.reader(lines, delimiter=sep, quotechar='"')
+    ]
 
 
 def _fits(lines: list[str], sep: str) -> bool:
@@ -106,7 +126,9 @@ def _fits(lines: list[str], sep: str) -> bool:
     return len(counts) == 1 and counts.pop() >= 2
 
 
-def detect_separator(lines: list[str], path: Path, sep: str | None, *, preferred: str = "\t", context: str = "") -> str:
+def detect_separator(
+    lines: list[str], path: Path, sep: str | None, *, preferred: str = "\t", context: str = ""
+) -> str:
     """The separator of a table: ``sep`` when it fits the data, else a clear error naming the one
     that does; with ``sep=None`` the one that fits (``preferred`` first).
 
@@ -123,8 +145,11 @@ def detect_separator(lines: list[str], path: Path, sep: str | None, *, preferred
             f"'{path}' looks {separator_name(found)}-separated, not {separator_name(sep)}-separated"
             f"{context}: line 2 splits into {len(split_row(lines[1], found))} fields at "
             f"{separator_name(found)}s but {len(split_row(lines[1], sep))} at {separator_name(sep)}s. "
-            + ("The course format is tab-separated: save the file as tab-separated text."
-               if context else f"Pass sep={found!r} if that is what the file uses.")
+            + (
+                "The course format is tab-separated: save the file as tab-separated text."
+                if context
+                else f"Pass sep={found!r} if that is what the file uses."
+            )
         )
     candidates = [preferred] + [s for s in SEPARATORS if s not in (preferred, " ")]
     for candidate in candidates:
@@ -138,7 +163,15 @@ def detect_separator(lines: list[str], path: Path, sep: str | None, *, preferred
     return preferred
 
 
-def cells_to_float(cells: np.ndarray, path: Path, row_names, col_names, row_offset: int, row_kind: str, col_kind: str) -> np.ndarray:
+def cells_to_float(
+    cells: np.ndarray,
+    path: Path,
+    row_names,
+    col_names,
+    row_offset: int,
+    row_kind: str,
+    col_kind: str,
+) -> np.ndarray:
     """Convert a 2-D array of strings to float32, naming the first non-numeric cell on failure.
 
     ``row_offset`` is the 1-based line number of the first data row, so errors point into the file.
@@ -159,10 +192,21 @@ def cells_to_float(cells: np.ndarray, path: Path, row_names, col_names, row_offs
                 f"{row_kind} '{row_names[i]}', {col_kind} '{col_names[j]}'. "
                 f"Missing values must be empty or one of {', '.join(repr(t) for t in NA_TOKENS[1:4])}."
             )
-    raise AssertionError("unreachable: a cell failed to convert but none was found")  # pragma: no cover
+    raise AssertionError(
+        "unreachable: a cell failed to convert but none was found"
+    )  # pragma: no cover
 
 
-def handle_nonfinite(values: np.ndarray, path: Path, row_names, col_names, row_offset: int, row_kind: str, col_kind: str, nonfinite: str) -> int:
+def handle_nonfinite(
+    values: np.ndarray,
+    path: Path,
+    row_names,
+    col_names,
+    row_offset: int,
+    row_kind: str,
+    col_kind: str,
+    nonfinite: str,
+) -> int:
     """Refuse infinite cells (``nonfinite="raise"``) or turn them into NaN in place (``"nan"``).
 
     Infinity is never a measurement: an overflow upstream, a division by zero, a log of zero. It
@@ -214,7 +258,9 @@ def check_no_all_nan_feature(X: np.ndarray, feature_names, path: Path, feature_a
         )
 
 
-def _strip_trailing_separator(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+def _strip_trailing_separator(
+    header: list[str], rows: list[list[str]]
+) -> tuple[list[str], list[list[str]]]:
     """Drop one empty last field from the header, and from every row when every row has one.
 
     An empty last field in the header is a trailing separator: a column cannot be nameless. In
@@ -228,7 +274,16 @@ def _strip_trailing_separator(header: list[str], rows: list[list[str]]) -> tuple
     return header, rows
 
 
-def parse_matrix(path: Path, sep: str | None, *, row_kind: str, col_kind: str, nonfinite: str = "raise", context: str = "", preferred: str = "\t"):
+def parse_matrix(
+    path: Path,
+    sep: str | None,
+    *,
+    row_kind: str,
+    col_kind: str,
+    nonfinite: str = "raise",
+    context: str = "",
+    preferred: str = "\t",
+):
     """Parse a table whose first column holds row names and whose header holds column names.
 
     The header may be one field shorter than the data rows (R's ``write.table``) or of equal
@@ -240,11 +295,15 @@ def parse_matrix(path: Path, sep: str | None, *, row_kind: str, col_kind: str, n
     """
     lines = read_lines(path)
     if len(lines) < 2:
-        raise ValueError(f"'{path}' has {len(lines)} line(s); expected a header and at least one data row.")
+        raise ValueError(
+            f"'{path}' has {len(lines)} line(s); expected a header and at least one data row."
+        )
     sep = detect_separator(lines, path, sep, preferred=preferred, context=context)
     blank = [k for k, line in enumerate(lines[1:], start=2) if not line.strip()]
     if blank:
-        raise ValueError(f"'{path}', line {blank[0]} is empty; remove empty lines between data rows.")
+        raise ValueError(
+            f"'{path}', line {blank[0]} is empty; remove empty lines between data rows."
+        )
     header, *rows = _split_all(lines, sep)
     header, rows = _strip_trailing_separator(header, rows)
     n_fields = len(rows[0])

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ..model import OmicsGAN
-from ..model._base import _raise_feature_mismatch, check_labels_key, check_modalities, check_unique_names
+from ..model._base import (
+    _raise_feature_mismatch,
+    check_labels_key,
+    check_modalities,
+    check_unique_names,
+)
 from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
 from ._baselines import smote
 

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from lightning.fabric import Fabric
 
-
 _ISOLATION = threading.local()
 
 
