@@ -635,6 +635,13 @@ def write_page(meta: dict) -> None:
             lines.append(f"- Default policy, full default training: **{r.slowdown_median:.2f}x** slower next to one CPU-bound process "
                          f"(range {r.slowdown_min:.2f}-{r.slowdown_max:.2f}; target at most 2.5x: "
                          f"{'met' if r.slowdown_median <= 2.5 else 'not met'}).")
+        short = df[df["training"] != "train() defaults"].reset_index(drop=True)
+        if len(short) == 2:
+            mine, torch_default = short.iloc[0], short.iloc[1]
+            lines.append(f"- The same short run with torch's default threads (first round only: it takes minutes) took "
+                         f"{torch_default.quiet_s:.1f} s without and {torch_default.loaded_s:.1f} s with the extra process; the default "
+                         f"policy's medians are {mine.quiet_s:.1f} s and {mine.loaded_s:.1f} s. Torch's threads are slow already without "
+                         "the extra process because the other jobs on this shared machine compete for the cores too.")
         lines.append("")
     if "sampling" in load:
         lines += ["## Generating and translating 100,000 samples", "", _table(load["sampling"]), ""]
