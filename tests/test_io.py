@@ -81,7 +81,9 @@ def test_mismatched_sample_names_are_named(tmp_path):
     samples, _ = write_course(tmp_path / "c")
     path = tmp_path / "c" / "prot.txt"
     _replace_line(path, 1, "\t".join(["other", *samples[1:]]))
-    with pytest.raises(ValueError, match=r"only in 'prot.txt' \(e.g. other\).*only in 'mRNA.txt' \(e.g. s0\)"):
+    with pytest.raises(
+        ValueError, match=r"only in 'prot.txt' \(e.g. other\).*only in 'mRNA.txt' \(e.g. s0\)"
+    ):
         og.read_course(tmp_path / "c")
 
 
@@ -90,7 +92,9 @@ def test_same_samples_other_order_are_aligned(tmp_path):
     path = tmp_path / "c" / "prot.txt"
     rows = [line.split("\t") for line in path.read_text().splitlines()]
     order = list(reversed(range(len(samples))))
-    new = ["\t".join(rows[0][i] for i in order)] + ["\t".join([r[0], *(r[1:][i] for i in order)]) for r in rows[1:]]
+    new = ["\t".join(rows[0][i] for i in order)] + [
+        "\t".join([r[0], *(r[1:][i] for i in order)]) for r in rows[1:]
+    ]
     path.write_text("\n".join(new) + "\n")
     mdata = og.read_course(tmp_path / "c")
     np.testing.assert_allclose(mdata["prot"].X, values["prot.txt"][1], rtol=1e-5)
@@ -150,7 +154,9 @@ def test_all_nan_feature_is_named(tmp_path):
 
 def test_clusters_with_other_number_of_samples(tmp_path):
     samples, _ = write_course(tmp_path / "c")
-    (tmp_path / "c" / "clusters.txt").write_text("\t".join(samples[:-1]) + "\n" + "\t".join(["1"] * 11) + "\n")
+    (tmp_path / "c" / "clusters.txt").write_text(
+        "\t".join(samples[:-1]) + "\n" + "\t".join(["1"] * 11) + "\n"
+    )
     with pytest.raises(ValueError, match=r"clusters.txt' labels 11 samples but .* has 12"):
         og.read_course(tmp_path / "c")
 
@@ -167,14 +173,20 @@ def test_methylation_outside_unit_interval(tmp_path):
 
 def test_reading_leaves_files_untouched(tmp_path):
     write_course(tmp_path / "c")
-    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "c").iterdir()}
+    digest = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "c").iterdir()
+    }
     og.read_course(tmp_path / "c")
-    assert digest == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "c").iterdir()}
+    assert digest == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "c").iterdir()
+    }
 
 
 def test_read_table_both_orientations_agree(tmp_path):
     rng = np.random.default_rng(1)
-    df = pd.DataFrame(rng.normal(size=(6, 4)), index=[f"s{i}" for i in range(6)], columns=list("abcd"))
+    df = pd.DataFrame(
+        rng.normal(size=(6, 4)), index=[f"s{i}" for i in range(6)], columns=list("abcd")
+    )
     df.to_csv(tmp_path / "rows.csv")
     df.T.to_csv(tmp_path / "cols.tsv", sep="\t")
     by_rows = og.read_table(tmp_path / "rows.csv", orientation="samples_in_rows")
@@ -192,8 +204,12 @@ def test_read_table_rejects_unknown_orientation(tmp_path):
 
 def test_partial_overlap_keeps_every_sample(tmp_path):
     rng = np.random.default_rng(2)
-    a = pd.DataFrame(rng.normal(size=(5, 3)), index=[f"s{i}" for i in range(5)], columns=["g1", "g2", "g3"])
-    b = pd.DataFrame(rng.normal(size=(4, 2)), index=[f"s{i}" for i in range(3, 7)], columns=["p1", "p2"])
+    a = pd.DataFrame(
+        rng.normal(size=(5, 3)), index=[f"s{i}" for i in range(5)], columns=["g1", "g2", "g3"]
+    )
+    b = pd.DataFrame(
+        rng.normal(size=(4, 2)), index=[f"s{i}" for i in range(3, 7)], columns=["p1", "p2"]
+    )
     a.to_csv(tmp_path / "a.csv")
     b.to_csv(tmp_path / "b.csv")
     mdata = md.MuData(

@@ -22,7 +22,12 @@ def _adata(kind="gaussian", seed=0):
 
 @pytest.mark.parametrize(
     ("func", "kind"),
-    [(og.pp.standardize, "gaussian"), (og.pp.minmax, "gaussian"), (og.pp.log1p, "counts"), (og.pp.logit, "beta")],
+    [
+        (og.pp.standardize, "gaussian"),
+        (og.pp.minmax, "gaussian"),
+        (og.pp.log1p, "counts"),
+        (og.pp.logit, "beta"),
+    ],
 )
 def test_round_trip_to_float32_precision(func, kind):
     adata = _adata(kind)
@@ -68,7 +73,9 @@ def test_inverse_follows_feature_subsetting():
     original = adata.X.copy()
     og.pp.standardize(adata)
     sub = adata[:, [4, 1]].copy()
-    np.testing.assert_allclose(og.pp.inverse_transform(sub, sub.X), original[:, [4, 1]], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        og.pp.inverse_transform(sub, sub.X), original[:, [4, 1]], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_errors():
@@ -146,7 +153,10 @@ def test_pipeline_on_device_equals_transform_on_the_cpu():
     pipeline = Pipeline([Logit(), Standardize()])
     pipeline.fit(X)
     rows = torch.tensor([5, 0, 17])
-    np.testing.assert_array_equal(pipeline.on_device("cpu")(torch.from_numpy(X)[rows]).numpy(), pipeline.transform(X)[[5, 0, 17]])
+    np.testing.assert_array_equal(
+        pipeline.on_device("cpu")(torch.from_numpy(X)[rows]).numpy(),
+        pipeline.transform(X)[[5, 0, 17]],
+    )
 
 
 def test_pipeline_check_names_the_domain():

@@ -34,7 +34,7 @@ def _write(path, lines, end="\n"):
     path.write_text(end.join(lines) + end)
 
 
-# --- readers: separators, encodings, layout -------------------------------------------------------
+# --- readers: separators, encodings, layout ------------------------------------------------------
 def test_comma_or_space_separated_course_file_is_named(tmp_path):
     write_course(tmp_path / "c", files=("mRNA.txt",), labels=False)
     path = tmp_path / "c" / "mRNA.txt"
@@ -102,7 +102,7 @@ def test_empty_and_blank_line_files_are_named(tmp_path):
         og.read_course(tmp_path / "c")
 
 
-# --- readers: labels --------------------------------------------------------------------------------
+# --- readers: labels -----------------------------------------------------------------------------
 @pytest.mark.parametrize("change", ["one_more_at_end", "one_more_at_start", "one_fewer"])
 def test_clusters_with_a_label_too_many_or_few_never_shifts(tmp_path, change):
     samples, values = write_course(tmp_path / "c")
@@ -137,7 +137,7 @@ def test_duplicated_sample_names_in_a_file(tmp_path):
         og.read_course(tmp_path / "c")
 
 
-# --- infinite values ----------------------------------------------------------------------------
+# --- infinite values -----------------------------------------------------------------------------
 def test_inf_is_refused_or_read_as_missing_on_request(tmp_path):
     write_course(tmp_path / "c", files=("mRNA.txt",), labels=False)
     path = tmp_path / "c" / "mRNA.txt"
@@ -170,7 +170,7 @@ def test_inf_in_memory_is_refused_by_models_and_filled_by_impute_mean():
     assert np.isinf(mdata["mrna"].X[3, 2])  # the user's object is untouched
 
 
-# --- property-based: random malformations give a clear error or exactly the right matrix -----------
+# --- property-based: random malformations give a clear error or exactly the right matrix ---------
 # A single-row table whose header's first field reads as a row-name label ("gene_id") is
 # ambiguous when a value is missing from the row; such names are left out (see _looks_like_corner).
 NAME = (
@@ -298,7 +298,7 @@ def test_read_table_property(tmp_path_factory, table, sep):
     np.testing.assert_array_equal(adata.X, X.T)
 
 
-# --- models: names, counts, seeds, threads, files --------------------------------------------------
+# --- models: names, counts, seeds, threads, files ------------------------------------------------
 @pytest.fixture(scope="module")
 def vae():
     mdata, _ = _paired(n=80, missing_target=0)
@@ -417,20 +417,17 @@ def test_zero_variance_feature_is_generated_without_spread(gan):
 def test_training_and_sampling_leave_global_generators_and_threads_alone(gan):
     adata, model = gan
     random.seed(7)
-    np.random.seed(7)
+    np.random.seed(7)  # noqa: NPY002 - the legacy global generator must stay untouched
     torch.manual_seed(7)
-    before = (
-        random.getstate(),
-        np.random.get_state()[1].copy(),
-        torch.random.get_rng_state().clone(),
-    )
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    before = (random.getstate(), numpy_state, torch.random.get_rng_state().clone())
     threads = torch.get_num_threads()
     model.train(**GAN_FAST)
     model.sample(5)  # seed=None draws a fresh seed: still not from the caller's generators
     _omics_vae().train(**VAE_FAST)
     og.models.OmicsGAN(adata, n_hidden=8)  # building layers draws weights: not from them either
     assert random.getstate() == before[0]
-    np.testing.assert_array_equal(np.random.get_state()[1], before[1])
+    np.testing.assert_array_equal(np.random.get_state()[1], before[1])  # noqa: NPY002
     assert torch.equal(torch.random.get_rng_state(), before[2])
     assert torch.get_num_threads() == threads
 
@@ -482,7 +479,7 @@ def test_loading_a_model_as_another_class(gan, tmp_path):
         og.models.OmicsVAE.load(tmp_path / "m", adata)
 
 
-# --- data types ---------------------------------------------------------------------------------
+# --- data types ----------------------------------------------------------------------------------
 def _unit_interval(name, minmax):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4)).astype(np.float32)
@@ -527,7 +524,7 @@ def test_methylation_is_recognised_by_name_and_declared_beta_is_checked():
         og.models.OmicsVAE(mdata, n_hidden=8, data_types={"meth_450k": "beta"})
 
 
-# --- save -> load -> identical outputs, every model ---------------------------------------------
+# --- save -> load -> identical outputs, every model ----------------------------------------------
 def test_save_load_identical_omicsgan(gan, tmp_path):
     adata, model = gan
     model.save(tmp_path / "m")

@@ -34,7 +34,9 @@ COURSE_CONTEXT = " as the course format's files are"
 LABEL_ROW_NAMES = {"x", "cluster", "clusters", "label", "labels", "class", "classes", "group", "v1"}
 
 
-def read_course(path: str | Path, *, labels_key: str = "cluster", nonfinite: str = "raise") -> md.MuData:
+def read_course(
+    path: str | Path, *, labels_key: str = "cluster", nonfinite: str = "raise"
+) -> md.MuData:
     """Read a course data folder into a :class:`~mudata.MuData`.
 
     The folder holds tab-separated files with **features in rows and samples in columns**, whose
@@ -93,7 +95,12 @@ def read_course(path: str | Path, *, labels_key: str = "cluster", nonfinite: str
     for name in present:
         file = folder / name
         values, features, samples, n_inf = parse_matrix(
-            file, "\t", row_kind="feature", col_kind="sample", nonfinite=nonfinite, context=COURSE_CONTEXT
+            file,
+            "\t",
+            row_kind="feature",
+            col_kind="sample",
+            nonfinite=nonfinite,
+            context=COURSE_CONTEXT,
         )
         check_no_all_nan_feature(values, features, file, feature_axis=0)
         if reference_samples is None:
@@ -143,7 +150,9 @@ def _check_same_samples(samples, file, reference, reference_file) -> None:
     if only_here:
         parts.append(f"{len(only_here)} only in '{file.name}' (e.g. {', '.join(only_here[:3])})")
     if only_there:
-        parts.append(f"{len(only_there)} only in '{reference_file.name}' (e.g. {', '.join(only_there[:3])})")
+        parts.append(
+            f"{len(only_there)} only in '{reference_file.name}' (e.g. {', '.join(only_there[:3])})"
+        )
     raise ValueError(
         f"sample names differ between '{reference_file}' and '{file}': {'; '.join(parts)}. "
         "In the course format every file holds the same samples. To combine files with partly "
@@ -170,7 +179,8 @@ def _report_missing(adata: ad.AnnData, modality: str, file: Path, n_infinite: in
         infinite = f", of which {n_infinite} were infinite" if n_infinite else ""
         warnings.warn(
             f"modality '{modality}' ('{file}') has {n_missing} missing values "
-            f"({n_missing / adata.X.size:.2%}){infinite}; they are kept as NaN. Models refuse NaN: see "
+            f"({n_missing / adata.X.size:.2%}){infinite}; they are kept as NaN. Models refuse NaN: "
+            "see "
             "omixgan.pp.impute_mean or drop the samples/features.",
             stacklevel=3,
         )
@@ -192,7 +202,12 @@ def _starts_with_row_name(labels: list[str], n_names: int) -> bool:
     first, rest = labels[0], [lab for lab in labels[1:] if lab not in ("", "NA")]
     if first.lower() in LABEL_ROW_NAMES:
         return True
-    return bool(rest) and all(_is_number(lab) for lab in rest) and not _is_number(first) and first not in rest
+    return (
+        bool(rest)
+        and all(_is_number(lab) for lab in rest)
+        and not _is_number(first)
+        and first not in rest
+    )
 
 
 def _read_clusters(file: Path, samples, samples_file: Path) -> pd.Series:
@@ -203,7 +218,8 @@ def _read_clusters(file: Path, samples, samples_file: Path) -> pd.Series:
     lines = read_lines(file)
     if len(lines) != 2:
         raise ValueError(
-            f"'{file}' has {len(lines)} lines; expected 2: a header of sample names and one row of labels."
+            f"'{file}' has {len(lines)} lines; expected 2: a header of sample names and one row of "
+            "labels."
         )
     detect_separator(lines, file, "\t", context=COURSE_CONTEXT)
     names, labels = split_row(lines[0], "\t"), split_row(lines[1], "\t")
@@ -226,7 +242,8 @@ def _read_clusters(file: Path, samples, samples_file: Path) -> pd.Series:
         which = "too few" if len(labels) < len(names) else "too many"
         raise ValueError(
             f"'{file}': {len(names)} sample names in the header but {len(labels)} labels on line 2 "
-            f"({abs(len(names) - len(labels))} {which}). Labels are matched to samples by position, so "
+            f"({abs(len(names) - len(labels))} {which}). Labels are matched to samples by "
+            "position, so "
             "every sample needs exactly one; fix the file."
         )
     check_no_empty_names(names, file, "sample", "the header")

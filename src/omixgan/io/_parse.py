@@ -144,7 +144,8 @@ def detect_separator(
         raise ValueError(
             f"'{path}' looks {separator_name(found)}-separated, not {separator_name(sep)}-separated"
             f"{context}: line 2 splits into {len(split_row(lines[1], found))} fields at "
-            f"{separator_name(found)}s but {len(split_row(lines[1], sep))} at {separator_name(sep)}s. "
+            f"{separator_name(found)}s but {len(split_row(lines[1], sep))} at "
+            f"{separator_name(sep)}s. "
             + (
                 "The course format is tab-separated: save the file as tab-separated text."
                 if context
@@ -190,7 +191,8 @@ def cells_to_float(
             raise ValueError(
                 f"non-numeric value '{row[j]}' in '{path}', line {row_offset + i}: "
                 f"{row_kind} '{row_names[i]}', {col_kind} '{col_names[j]}'. "
-                f"Missing values must be empty or one of {', '.join(repr(t) for t in NA_TOKENS[1:4])}."
+                "Missing values must be empty or one of "
+                f"{', '.join(repr(t) for t in NA_TOKENS[1:4])}."
             )
     raise AssertionError(
         "unreachable: a cell failed to convert but none was found"
@@ -340,7 +342,8 @@ def parse_matrix(
         if len(fields) != n_fields:
             raise ValueError(
                 f"'{path}', line {lineno}: {len(fields)} fields, expected {n_fields} "
-                f"(one {row_kind} name and {len(col_names)} values, {separator_name(sep)}-separated)."
+                f"(one {row_kind} name and {len(col_names)} values, "
+                f"{separator_name(sep)}-separated)."
             )
     cells = np.asarray(rows, dtype=object).astype(str)
     row_names = list(cells[:, 0])

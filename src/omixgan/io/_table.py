@@ -81,10 +81,12 @@ def read_table(
     Samples present in only some modalities are kept; MuData aligns modalities by sample name:
 
     >>> import mudata as md, omixgan as og
-    >>> mdata = md.MuData({  # doctest: +SKIP
-    ...     "mrna": og.read_table("mrna.csv", orientation="samples_in_rows"),
-    ...     "prot": og.read_table("prot.csv", orientation="samples_in_rows"),
-    ... })
+    >>> mdata = md.MuData(
+    ...     {  # doctest: +SKIP
+    ...         "mrna": og.read_table("mrna.csv", orientation="samples_in_rows"),
+    ...         "prot": og.read_table("prot.csv", orientation="samples_in_rows"),
+    ...     }
+    ... )
     """
     if orientation not in _ORIENTATIONS:
         raise ValueError(f"orientation must be one of {_ORIENTATIONS}, got {orientation!r}.")
@@ -93,7 +95,11 @@ def read_table(
     file = Path(path)
     kinds = ("sample", "feature") if orientation == "samples_in_rows" else ("feature", "sample")
     values, rows, cols, n_inf = parse_matrix(
-        file, sep, row_kind=kinds[0], col_kind=kinds[1], nonfinite=nonfinite,
+        file,
+        sep,
+        row_kind=kinds[0],
+        col_kind=kinds[1],
+        nonfinite=nonfinite,
         preferred=_preferred_separator(file),
     )
     if orientation == "samples_in_rows":
@@ -106,7 +112,9 @@ def read_table(
         X = np.ascontiguousarray(values.T)
     if beta_values:
         _check_beta_values(X.T, features, samples, file)
-    adata = ad.AnnData(X=X, obs=pd.DataFrame(index=pd.Index(samples)), var=pd.DataFrame(index=pd.Index(features)))
+    adata = ad.AnnData(
+        X=X, obs=pd.DataFrame(index=pd.Index(samples)), var=pd.DataFrame(index=pd.Index(features))
+    )
     if beta_values:
         adata.uns[DATA_TYPE_KEY] = "beta"
     _report_missing(adata, file.stem, file, n_inf)
@@ -114,7 +122,7 @@ def read_table(
 
 
 def read_labels(path: str | Path, *, sep: str | None = None, column: str | int = 0) -> pd.Series:
-    """Read per-sample labels (a class, a subtype) from a table with sample names in the first column.
+    """Read per-sample labels (a class, a subtype) from a table with sample names first.
 
     Parameters
     ----------
@@ -132,7 +140,9 @@ def read_labels(path: str | Path, *, sep: str | None = None, column: str | int =
     file = Path(path)
     lines = read_lines(file)
     if len(lines) < 2:
-        raise ValueError(f"'{file}' has {len(lines)} line(s); expected a header and one line per sample.")
+        raise ValueError(
+            f"'{file}' has {len(lines)} line(s); expected a header and one line per sample."
+        )
     sep = detect_separator(lines, file, sep, preferred=_preferred_separator(file))
     header = split_row(lines[0], sep)
     rows = [split_row(line, sep) for line in lines[1:]]
@@ -147,12 +157,16 @@ def read_labels(path: str | Path, *, sep: str | None = None, column: str | int =
         position = columns.index(column)
     else:
         if not 0 <= column < len(columns):
-            raise IndexError(f"column {column} out of range: '{file}' has {len(columns)} label column(s).")
+            raise IndexError(
+                f"column {column} out of range: '{file}' has {len(columns)} label column(s)."
+            )
         position = column
     names = [row[0] for row in rows]
     check_no_empty_names(names, file, "sample", "the first column")
     check_unique(names, file, "sample")
-    labels = pd.Series([row[1 + position] for row in rows], index=names, name=columns[position] or "label")
+    labels = pd.Series(
+        [row[1 + position] for row in rows], index=names, name=columns[position] or "label"
+    )
     empty = labels.index[labels.isin(["", "NA"])]
     if len(empty):
         raise ValueError(f"'{file}': no label for sample(s) {', '.join(empty[:5])}.")

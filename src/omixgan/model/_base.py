@@ -48,7 +48,9 @@ def x_key(modality: str | None) -> str:
 def check_modalities(mdata: md.MuData, modalities: Sequence[str], argument: str) -> None:
     for mod in modalities:
         if mod not in mdata.mod:
-            raise KeyError(f"{argument}: {mod!r} is not a modality of this MuData; it has {list(mdata.mod)}.")
+            raise KeyError(
+                f"{argument}: {mod!r} is not a modality of this MuData; it has {list(mdata.mod)}."
+            )
 
 
 def check_modality_list(mdata: md.MuData, modalities) -> list[str]:
@@ -64,7 +66,8 @@ def check_labels_key(data: ad.AnnData | md.MuData, labels_key: str | None) -> No
     if labels_key is not None and labels_key not in data.obs:
         where = "mdata.obs" if isinstance(data, md.MuData) else "adata.obs"
         raise KeyError(
-            f"labels_key={labels_key!r} is not a column of {where}; columns: {list(data.obs.columns)}. "
+            f"labels_key={labels_key!r} is not a column of {where}; columns: "
+            f"{list(data.obs.columns)}. "
             "For a MuData, run mdata.pull_obs() if the labels live on a modality."
         )
     if labels_key is not None and data.obs[labels_key].isna().any():
@@ -75,12 +78,16 @@ def check_labels_key(data: ad.AnnData | md.MuData, labels_key: str | None) -> No
         )
 
 
-def check_unique_names(data: ad.AnnData | md.MuData, modalities: Sequence[str] | None = None) -> None:
+def check_unique_names(
+    data: ad.AnnData | md.MuData, modalities: Sequence[str] | None = None
+) -> None:
     """Refuse duplicated sample or feature names: rows and columns are matched by name, and a
     duplicated name would match two of them (or crash deep inside a model)."""
     parts = [("the MuData", data)] if isinstance(data, md.MuData) else [("the data", data)]
     if isinstance(data, md.MuData):
-        parts += [(f"modality {m!r}", data.mod[m]) for m in (modalities or data.mod) if m in data.mod]
+        parts += [
+            (f"modality {m!r}", data.mod[m]) for m in (modalities or data.mod) if m in data.mod
+        ]
     for where, part in parts:
         for axis, names in (("sample", part.obs_names), ("feature", part.var_names)):
             if isinstance(part, md.MuData) and axis == "feature":
@@ -90,12 +97,16 @@ def check_unique_names(data: ad.AnnData | md.MuData, modalities: Sequence[str] |
                 fix = "obs_names_make_unique()" if axis == "sample" else "var_names_make_unique()"
                 raise ValueError(
                     f"{where} has {len(dup)} duplicated {axis} name(s), e.g. "
-                    f"{', '.join(repr(str(d)) for d in dup[:3])}; samples and features are matched by "
-                    f"name, so every name must be unique. Rename them (e.g. .{fix}) or drop the duplicates."
+                    f"{', '.join(repr(str(d)) for d in dup[:3])}; samples and features are matched "
+                    "by "
+                    f"name, so every name must be unique. Rename them (e.g. .{fix}) or drop the "
+                    "duplicates."
                 )
 
 
-def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None, labels_key, layer) -> None:
+def register(
+    cls, data, setup_locals: dict, *, modalities: Sequence[str] | None, labels_key, layer
+) -> None:
     """Register ``data`` with an scvi-tools AnnDataManager for model class ``cls``."""
     check_unique_names(data, modalities)
     setup_method_args = cls._get_setup_method_args(**setup_locals)
@@ -109,12 +120,18 @@ def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None,
     else:
         fields = [
             MuDataLayerField(
-                REGISTRY_KEYS.X_KEY if i == 0 else x_key(mod), layer, mod_key=mod, is_count_data=False, mod_required=True
+                REGISTRY_KEYS.X_KEY if i == 0 else x_key(mod),
+                layer,
+                mod_key=mod,
+                is_count_data=False,
+                mod_required=True,
             )
             for i, mod in enumerate(modalities)
         ]
         fields.append(MuDataCategoricalObsField(REGISTRY_KEYS.LABELS_KEY, labels_key, mod_key=None))
-    manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args, validation_checks=checks)
+    manager = AnnDataManager(
+        fields=fields, setup_method_args=setup_method_args, validation_checks=checks
+    )
     manager.register_fields(data, **setup_locals.get("kwargs", {}))
     cls.register_manager(manager)
 
@@ -122,7 +139,14 @@ def register(cls, data, setup_locals: dict, *, modalities: Sequence[str] | None,
 #: Public model methods that compute with torch: they run on the thread count of
 #: :data:`omixgan.settings` and with torch's global generators forked (see :class:`OmixModel`).
 GUARDED_METHODS = (
-    "__init__", "train", "sample", "translate", "predict_interval", "impute", "decode", "encode",
+    "__init__",
+    "train",
+    "sample",
+    "translate",
+    "predict_interval",
+    "impute",
+    "decode",
+    "encode",
     "get_latent_representation",
 )
 
@@ -213,7 +237,9 @@ class OmixModel(BaseModelClass):
     def _modality_adata(self, data: ad.AnnData | md.MuData, modality: str | None) -> ad.AnnData:
         if isinstance(data, md.MuData):
             if modality is None:
-                raise TypeError("this model was set up on an AnnData; pass an AnnData, not a MuData.")
+                raise TypeError(
+                    "this model was set up on an AnnData; pass an AnnData, not a MuData."
+                )
             check_modalities(data, [modality], "modality")
             return data.mod[modality]
         return data  # an AnnData: the modality itself
@@ -230,7 +256,9 @@ class OmixModel(BaseModelClass):
         features (matched by name), with a clear error on NaN or infinite values."""
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
-            raise KeyError(f"layer {layer!r} (from setup) not found; available layers: {list(adata.layers)}.")
+            raise KeyError(
+                f"layer {layer!r} (from setup) not found; available layers: {list(adata.layers)}."
+            )
         X = adata.X if layer is None else adata.layers[layer]
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         X = np.asarray(X, dtype=np.float32)
@@ -249,13 +277,19 @@ class OmixModel(BaseModelClass):
             rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
             name = f"modality {modality!r}" if modality else "the data"
             what = " and ".join(
-                part for part in (f"{n_nan} missing values (NaN)" if n_nan else "",
-                                  f"{n_inf} infinite values (inf)" if n_inf else "") if part
+                part
+                for part in (
+                    f"{n_nan} missing values (NaN)" if n_nan else "",
+                    f"{n_inf} infinite values (inf)" if n_inf else "",
+                )
+                if part
             )
             raise ValueError(
                 f"{name} has {what} in {len(rows)} sample(s), e.g. "
-                f"{', '.join(map(str, adata.obs_names[rows[:3]]))}. Models need complete, finite data: "
-                "fill them with omixgan.pp.impute_mean (which also replaces inf) or drop those samples."
+                f"{', '.join(map(str, adata.obs_names[rows[:3]]))}. Models need complete, finite "
+                "data: "
+                "fill them with omixgan.pp.impute_mean (which also replaces inf) or drop those "
+                "samples."
             )
         return X
 
@@ -283,7 +317,15 @@ class OmixModel(BaseModelClass):
 
     # --- save / load -------------------------------------------------------------------------
     @classmethod
-    def load(cls, dir_path: str, adata=None, *, accelerator: str = "auto", device="auto", prefix: str | None = None):
+    def load(
+        cls,
+        dir_path: str,
+        adata=None,
+        *,
+        accelerator: str = "auto",
+        device="auto",
+        prefix: str | None = None,
+    ):
         """Load a saved model; ``adata`` must have the features the model was trained on.
 
         Unlike scvi-tools, which only warns, a model refuses data whose features differ from
@@ -294,22 +336,38 @@ class OmixModel(BaseModelClass):
         if not os.path.exists(path):
             raise FileNotFoundError(f"no saved omixgan model in '{dir_path}' (missing '{path}').")
         if os.path.getsize(path) == 0:
-            raise ValueError(f"the saved model '{path}' is empty (0 bytes): saving was interrupted? Save it again.")
+            raise ValueError(
+                f"the saved model '{path}' is empty (0 bytes): saving was interrupted? Save it "
+                "again."
+            )
         try:
             saved = torch.load(path, map_location="cpu", weights_only=False)
-        except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, OSError, ValueError) as err:
+        except (
+            EOFError,
+            pickle.UnpicklingError,
+            zipfile.BadZipFile,
+            RuntimeError,
+            OSError,
+            ValueError,
+        ) as err:
             raise ValueError(
-                f"cannot read the saved model '{path}': the file is corrupted or not an omixgan model "
+                f"cannot read the saved model '{path}': the file is corrupted or not an omixgan "
+                "model "
                 f"({type(err).__name__}: {err}). Save the model again."
             ) from err
         if not isinstance(saved, dict) or SAVE_KEYS.ATTR_DICT_KEY not in saved:
             raise ValueError(f"'{path}' is not a saved omixgan model (no model attributes in it).")
         model_class = saved[SAVE_KEYS.ATTR_DICT_KEY].get("registry_", {}).get("model_name")
         if model_class is not None and model_class != cls.__name__:
-            raise TypeError(f"'{path}' holds a {model_class}, not a {cls.__name__}; load it with {model_class}.load.")
+            raise TypeError(
+                f"'{path}' holds a {model_class}, not a {cls.__name__}; load it with "
+                f"{model_class}.load."
+            )
         if adata is not None:
             check_unique_names(adata)
-            _check_saved_var_names(adata, saved[SAVE_KEYS.VAR_NAMES_KEY], saved[SAVE_KEYS.ATTR_DICT_KEY]["registry_"])
+            _check_saved_var_names(
+                adata, saved[SAVE_KEYS.VAR_NAMES_KEY], saved[SAVE_KEYS.ATTR_DICT_KEY]["registry_"]
+            )
         return super().load(dir_path, adata, accelerator=accelerator, device=device, prefix=prefix)
 
 
@@ -325,7 +383,8 @@ def _raise_feature_mismatch(modality, expected: np.ndarray, given: np.ndarray):
     if not detail:
         detail.append("the same names in another order")
     raise ValueError(
-        f"features of {where} differ from those the model was trained on ({len(expected)} expected, "
+        f"features of {where} differ from those the model was trained on ({len(expected)} "
+        "expected, "
         f"{len(given)} given): {'; '.join(detail)}. Subset/reorder with adata[:, model_var_names]."
     )
 
@@ -350,7 +409,12 @@ def _check_saved_var_names(data, saved_var_names, registry: dict) -> None:
             _raise_feature_mismatch(mods[0] if mods else None, expected, given)
 
 
-def default_pipeline(X: np.ndarray, data_type: str | None, modality: str | None = None, adata: ad.AnnData | None = None) -> tuple[Pipeline, str]:
+def default_pipeline(
+    X: np.ndarray,
+    data_type: str | None,
+    modality: str | None = None,
+    adata: ad.AnnData | None = None,
+) -> tuple[Pipeline, str]:
     """The transform a model applies to a modality: logit + z-score for beta values, else z-score.
 
     The data type comes from :func:`~omixgan.pp.resolve_data_type`: the declared ``data_type``,
@@ -361,7 +425,9 @@ def default_pipeline(X: np.ndarray, data_type: str | None, modality: str | None 
     recorded = declared_data_type(adata) if data_type is None and adata is not None else None
     resolved = resolve_data_type(X, data_type or recorded, name=modality)
     if recorded is not None:
-        resolved = DataType(str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])")
+        resolved = DataType(
+            str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])"
+        )
     return Pipeline.default_for(X, resolved), resolved
 
 
@@ -380,14 +446,22 @@ def resolve_counts(n_per_class: int | dict, classes: Sequence[str]) -> dict[str,
         counts = {c: n_per_class for c in classes}
     for cls_name, n in counts.items():
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n_per_class must be a non-negative integer per class, got {n!r} for class {cls_name!r}.")
+            raise ValueError(
+                f"n_per_class must be a non-negative integer per class, got {n!r} for class "
+                f"{cls_name!r}."
+            )
     return {c: int(n) for c, n in counts.items()}
 
 
-def synthetic_adata(X: np.ndarray, labels: np.ndarray, var_names, labels_key: str | None, *, prefix: str) -> ad.AnnData:
-    """The AnnData every generator returns: ``obs[labels_key]`` (categorical), ``obs["synthetic"]``."""
+def synthetic_adata(
+    X: np.ndarray, labels: np.ndarray, var_names, labels_key: str | None, *, prefix: str
+) -> ad.AnnData:
+    """The AnnData every generator returns: ``obs[labels_key]`` (categorical) and
+    ``obs["synthetic"]``."""
     obs = pd.DataFrame(index=pd.Index([f"{prefix}_{i}" for i in range(len(X))]))
     if labels_key is not None:
         obs[labels_key] = pd.Categorical(np.asarray(labels, dtype=str))
     obs["synthetic"] = True
-    return ad.AnnData(X=np.asarray(X, dtype=np.float32), obs=obs, var=pd.DataFrame(index=pd.Index(var_names)))
+    return ad.AnnData(
+        X=np.asarray(X, dtype=np.float32), obs=obs, var=pd.DataFrame(index=pd.Index(var_names))
+    )

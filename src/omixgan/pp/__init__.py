@@ -41,7 +41,5 @@ __all__ = [
     "Pipeline",
     "infer_data_type",
     "resolve_data_type",
-    "DataType",
-    "DATA_TYPE_KEY",
     "declared_data_type",
 ]

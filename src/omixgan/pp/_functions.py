@@ -27,13 +27,16 @@ def _matrix(adata: ad.AnnData, layer: str | None) -> np.ndarray:
     return np.asarray(X, dtype=np.float32)
 
 
-def _apply(adata: ad.AnnData, transform: Transform, *, layer: str | None, copy: bool) -> ad.AnnData | None:
+def _apply(
+    adata: ad.AnnData, transform: Transform, *, layer: str | None, copy: bool
+) -> ad.AnnData | None:
     adata = adata.copy() if copy else adata
     record = adata.uns.get(UNS_KEY)
     where = layer or "X"
     if record is not None and record.get("layer") != where:
         raise ValueError(
-            f"this object already records transforms of {record.get('layer')!r}; transform one matrix "
+            f"this object already records transforms of {record.get('layer')!r}; transform one "
+            "matrix "
             f"per object (got {where!r})."
         )
     steps = [] if record is None else [str(s) for s in record["steps"]]
@@ -65,8 +68,11 @@ def _apply(adata: ad.AnnData, transform: Transform, *, layer: str | None, copy: 
     return adata if copy else None
 
 
-def standardize(adata: ad.AnnData, *, layer: str | None = None, copy: bool = False) -> ad.AnnData | None:
-    """z-score every feature (mean 0, standard deviation 1); zero-variance features are only centred.
+def standardize(
+    adata: ad.AnnData, *, layer: str | None = None, copy: bool = False
+) -> ad.AnnData | None:
+    """z-score every feature (mean 0, standard deviation 1); features without spread are only
+    centred (and map back to their one value).
 
     Writes ``.var["omixgan_standardize_mean"]``, ``.var["omixgan_standardize_std"]`` and records
     the step in ``.uns["omixgan_pp"]``. Returns the transformed copy when ``copy=True``.
@@ -87,7 +93,9 @@ def log1p(adata: ad.AnnData, *, layer: str | None = None, copy: bool = False) ->
     return _apply(adata, Log1p(), layer=layer, copy=copy)
 
 
-def logit(adata: ad.AnnData, *, eps: float = 1e-6, layer: str | None = None, copy: bool = False) -> ad.AnnData | None:
+def logit(
+    adata: ad.AnnData, *, eps: float = 1e-6, layer: str | None = None, copy: bool = False
+) -> ad.AnnData | None:
     """Methylation beta values in [0, 1] to M-values, ``log2(b / (1 - b))``; records the step.
 
     Parameters
@@ -115,7 +123,7 @@ def _fitted_steps(adata: ad.AnnData) -> list[Transform]:
         for col in adata.var.columns:
             prefix = f"omixgan_{name}_"
             if col.startswith(prefix):
-                params[col[len(prefix):]] = adata.var[col].to_numpy()
+                params[col[len(prefix) :]] = adata.var[col].to_numpy()
         steps.append(from_state({"name": name, **params}))
     return steps
 
@@ -142,7 +150,9 @@ def inverse_transform(adata: ad.AnnData, X: np.ndarray | None = None, *, copy: b
     if X is not None:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != adata.n_vars:
-            raise ValueError(f"X must have {adata.n_vars} columns (adata's features), got shape {X.shape}.")
+            raise ValueError(
+                f"X must have {adata.n_vars} columns (adata's features), got shape {X.shape}."
+            )
         for step in reversed(steps):
             X = step.inverse(X)
         return X
@@ -163,7 +173,12 @@ def inverse_transform(adata: ad.AnnData, X: np.ndarray | None = None, *, copy: b
 
 
 def highly_variable(
-    adata: ad.AnnData, *, n_top: int, layer: str | None = None, subset: bool = False, copy: bool = False
+    adata: ad.AnnData,
+    *,
+    n_top: int,
+    layer: str | None = None,
+    subset: bool = False,
+    copy: bool = False,
 ) -> ad.AnnData | None:
     """Mark (or keep) the ``n_top`` features with the largest variance.
 
@@ -184,13 +199,17 @@ def highly_variable(
     keep[order[:n_top]] = True
     adata.var["variance"] = variance
     adata.var["highly_variable"] = keep
-    adata.uns["highly_variable"] = {"params": {"n_top": int(n_top), "layer": layer or "X", "subset": subset}}
+    adata.uns["highly_variable"] = {
+        "params": {"n_top": int(n_top), "layer": layer or "X", "subset": subset}
+    }
     if subset:
         adata._inplace_subset_var(keep)
     return adata if copy else None
 
 
-def impute_mean(adata: ad.AnnData, *, layer: str | None = None, copy: bool = False) -> ad.AnnData | None:
+def impute_mean(
+    adata: ad.AnnData, *, layer: str | None = None, copy: bool = False
+) -> ad.AnnData | None:
     """Fill missing values (NaN) and infinite values with the feature's mean over the samples that
     have a finite value.
 

@@ -45,7 +45,10 @@ class Transform:
     feature_params: tuple[str, ...] = ()
 
     def __init__(self, **params):
-        self.params = {k: np.asarray(v, dtype=np.float64) if k in self.feature_params else v for k, v in params.items()}
+        self.params = {
+            k: np.asarray(v, dtype=np.float64) if k in self.feature_params else v
+            for k, v in params.items()
+        }
 
     def fit(self, X: np.ndarray) -> Transform:
         return self
@@ -97,7 +100,13 @@ class Standardize(Transform):
             count = sum(np.sum(~np.isnan(X[rows]), axis=0) for rows in blocks)
             mean = sum(np.nansum(X[rows], axis=0, dtype=np.float64) for rows in blocks) / count
             # deviations squared in X's precision and summed in float64, as np.nanstd does
-            std = np.sqrt(sum(np.nansum(np.square((X[rows] - mean).astype(X.dtype)), axis=0, dtype=np.float64) for rows in blocks) / count)
+            std = np.sqrt(
+                sum(
+                    np.nansum(np.square((X[rows] - mean).astype(X.dtype)), axis=0, dtype=np.float64)
+                    for rows in blocks
+                )
+                / count
+            )
         self.params = {"mean": mean, "std": std}
         return self
 
@@ -105,7 +114,10 @@ class Standardize(Transform):
         return _blockwise(X, lambda B: (B - self.params["mean"]) / _safe(self.params["std"]))
 
     def tensor_fn(self, device, dtype):
-        mean, std = _tensor(self.params["mean"], device, dtype), _tensor(_safe(self.params["std"]), device, dtype)
+        mean, std = (
+            _tensor(self.params["mean"], device, dtype),
+            _tensor(_safe(self.params["std"]), device, dtype),
+        )
         return lambda x: (x - mean) / std
 
     def inverse(self, X):
@@ -131,7 +143,10 @@ class MinMax(Transform):
         return _blockwise(X, lambda B: (B - self.params["min"]) / _safe(self.params["range"]))
 
     def tensor_fn(self, device, dtype):
-        lo, span = _tensor(self.params["min"], device, dtype), _tensor(_safe(self.params["range"]), device, dtype)
+        lo, span = (
+            _tensor(self.params["min"], device, dtype),
+            _tensor(_safe(self.params["range"]), device, dtype),
+        )
         return lambda x: (x - lo) / span
 
     def inverse(self, X):
@@ -292,7 +307,8 @@ class Pipeline:
 
     @classmethod
     def default_for(cls, X: np.ndarray, data_type: str) -> Pipeline:
-        """The pipeline a model uses for a modality of ``data_type`` (see :func:`infer_data_type`)."""
+        """The pipeline a model uses for a modality of ``data_type`` (see
+        :func:`resolve_data_type`)."""
         if data_type == "beta":
             return cls([Logit(), Standardize()])
         if data_type == "gaussian":
@@ -351,7 +367,9 @@ def _named_beta(name: str | None) -> bool:
     return any(w in BETA_NAME_WORDS or w.startswith("methyl") for w in words)
 
 
-def resolve_data_type(X: np.ndarray, declared: str | None = None, *, name: str | None = None) -> DataType:
+def resolve_data_type(
+    X: np.ndarray, declared: str | None = None, *, name: str | None = None
+) -> DataType:
     """Decide how a modality is modelled: ``"beta"`` (logit space) or ``"gaussian"``.
 
     The value range alone never decides: expression that was min-max scaled to [0, 1] also lies
@@ -374,7 +392,9 @@ def resolve_data_type(X: np.ndarray, declared: str | None = None, *, name: str |
     what = f"modality {name!r}" if name else "the data"
     if declared is not None:
         if declared not in DATA_TYPES:
-            raise ValueError(f"data type of {what} must be one of {DATA_TYPES} or None, got {declared!r}.")
+            raise ValueError(
+                f"data type of {what} must be one of {DATA_TYPES} or None, got {declared!r}."
+            )
         if declared == "beta" and X is not None and not in_unit:
             raise ValueError(
                 f"{what} is declared 'beta' (methylation beta values) but its values span "
@@ -383,14 +403,20 @@ def resolve_data_type(X: np.ndarray, declared: str | None = None, *, name: str |
         return DataType(declared, f"declared {declared!r}")
     if _named_beta(name):
         if in_unit:
-            return DataType("beta", f"name {name!r} says methylation and every value lies in [0, 1]")
+            return DataType(
+                "beta", f"name {name!r} says methylation and every value lies in [0, 1]"
+            )
         return DataType(
-            "gaussian", f"name {name!r} says methylation but values span [{lo:g}, {hi:g}] (M-values?)"
+            "gaussian",
+            f"name {name!r} says methylation but values span [{lo:g}, {hi:g}] (M-values?)",
         )
     if in_unit and X is not None:
         if _minmax_scaled(X):
-            return DataType("gaussian", "values in [0, 1], every feature spanning exactly 0 to 1: "
-                            "min-max scaled, not beta values")
+            return DataType(
+                "gaussian",
+                "values in [0, 1], every feature spanning exactly 0 to 1: "
+                "min-max scaled, not beta values",
+            )
         import warnings
 
         warnings.warn(
@@ -400,10 +426,15 @@ def resolve_data_type(X: np.ndarray, declared: str | None = None, *, name: str |
             UserWarning,
             stacklevel=3,
         )
-        return DataType("gaussian", "not declared beta; values in [0, 1] but the name does not "
-                        "say methylation")
-    return DataType("gaussian", "not declared or named methylation" if not name
-                    else f"name {name!r} does not say methylation")
+        return DataType(
+            "gaussian", "not declared beta; values in [0, 1] but the name does not say methylation"
+        )
+    return DataType(
+        "gaussian",
+        "not declared or named methylation"
+        if not name
+        else f"name {name!r} does not say methylation",
+    )
 
 
 def _minmax_scaled(X: np.ndarray) -> bool:

@@ -62,13 +62,19 @@ def oversample(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     if model is not None and method != "gan":
-        raise ValueError(f"model= is a GAN to sample from; it needs method='gan', got method={method!r}.")
+        raise ValueError(
+            f"model= is a GAN to sample from; it needs method='gan', got method={method!r}."
+        )
     if model is not None and not isinstance(model, OmicsGAN):
         raise TypeError(f"model must be a trained OmicsGAN, got {type(model).__name__}.")
-    check_unique_names(data, [modality] if isinstance(data, md.MuData) and modality in data.mod else None)
+    check_unique_names(
+        data, [modality] if isinstance(data, md.MuData) and modality in data.mod else None
+    )
     if isinstance(data, md.MuData):
         if modality is None:
-            raise ValueError(f"data is a MuData: name the modality to oversample, one of {list(data.mod)}.")
+            raise ValueError(
+                f"data is a MuData: name the modality to oversample, one of {list(data.mod)}."
+            )
         check_modalities(data, [modality], "modality")
         check_labels_key(data, labels_key)
         adata = data.mod[modality].copy()
@@ -82,7 +88,9 @@ def oversample(
     target_counts = {str(k): int(v) for k, v in target_counts.items()}
     unknown = [c for c in target_counts if c not in sizes.index]
     if unknown:
-        raise KeyError(f"unknown class(es) {unknown} in target_counts; classes: {list(sizes.index)}.")
+        raise KeyError(
+            f"unknown class(es) {unknown} in target_counts; classes: {list(sizes.index)}."
+        )
     n_new = {c: max(0, target_counts[c] - int(sizes[c])) for c in target_counts}
     if method == "smote":
         new = smote(adata, labels_key=labels_key, n_per_class=n_new, random_state=random_state)
@@ -93,7 +101,11 @@ def oversample(
         if model is None:
             per_class = bool(sizes.min() >= MIN_SAMPLES_PER_CLASS)
             # per-class GANs are independent: train only those of the classes that grow
-            fit_on = adata[adata.obs[labels_key].astype(str).isin(needed)].copy() if per_class else adata.copy()
+            fit_on = (
+                adata[adata.obs[labels_key].astype(str).isin(needed)].copy()
+                if per_class
+                else adata.copy()
+            )
             OmicsGAN.setup_anndata(fit_on, labels_key=labels_key)
             model = OmicsGAN(fit_on, per_class=per_class)
             model.train(seed=random_state, **{"progress_bar": False, **train_kwargs})
@@ -104,20 +116,32 @@ def oversample(
         new.obs[labels_key] = new.obs[labels_key].astype(str)
     real = ad.AnnData(
         X=np.asarray(adata.X, dtype=np.float32),
-        obs=pd.DataFrame({labels_key: adata.obs[labels_key].astype(str).to_numpy(), "synthetic": False}, index=adata.obs_names),
+        obs=pd.DataFrame(
+            {labels_key: adata.obs[labels_key].astype(str).to_numpy(), "synthetic": False},
+            index=adata.obs_names,
+        ),
         var=adata.var[[]],
     )
     new.obs = new.obs[[labels_key, "synthetic"]]
     out = ad.concat([real, new], merge="same")
     out.obs[labels_key] = out.obs[labels_key].astype("category")
     out.obs["synthetic"] = out.obs["synthetic"].astype(bool)
-    out.uns["oversample"] = {"params": {"method": method, "labels_key": labels_key, "random_state": random_state, "n_new": n_new}}
+    out.uns["oversample"] = {
+        "params": {
+            "method": method,
+            "labels_key": labels_key,
+            "random_state": random_state,
+            "n_new": n_new,
+        }
+    }
     return out
 
 
 def _check_model_features(model: OmicsGAN, adata: ad.AnnData, modality: str | None) -> None:
     """A given GAN must generate exactly ``adata``'s features (in any order)."""
-    model._check_if_trained(warn=False, message="model is not trained yet: call model.train() first.")
+    model._check_if_trained(
+        warn=False, message="model is not trained yet: call model.train() first."
+    )
     trained = np.asarray(model.var_names_, dtype=str)
     given = adata.var_names.to_numpy(dtype=str)
     if len(trained) != len(given) or set(trained) != set(given):

@@ -9,4 +9,11 @@ from ._loop import (
     seed_everything,
 )
 
-__all__ = ["IndexBatches", "check_seed", "isolated_rng", "make_fabric", "progress_bar", "seed_everything"]
+__all__ = [
+    "IndexBatches",
+    "check_seed",
+    "isolated_rng",
+    "make_fabric",
+    "progress_bar",
+    "seed_everything",
+]

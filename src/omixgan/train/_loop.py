@@ -25,7 +25,9 @@ def check_seed(seed, name: str = "seed", *, allow_none: bool = False) -> int | N
     if seed is None and allow_none:
         return None
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got {seed!r}.")
+        raise TypeError(
+            f"{name} must be an integer{' or None' if allow_none else ''}, got {seed!r}."
+        )
     if not 0 <= int(seed) < 2**63:
         raise ValueError(f"{name} must lie in [0, 2**63), got {seed!r}.")
     return int(seed)
@@ -81,7 +83,9 @@ def make_fabric(
     """
     if accelerator in ("auto", "cpu") and devices == "auto" and not torch.cuda.is_available():
         devices = 1
-    fabric = Fabric(accelerator=accelerator, devices=devices, strategy=strategy, precision=precision)
+    fabric = Fabric(
+        accelerator=accelerator, devices=devices, strategy=strategy, precision=precision
+    )
     fabric.launch()
     return fabric
 
@@ -115,7 +119,17 @@ class IndexBatches:
         number of batches (DDP needs that). ``batch_size`` is per process, as in Lightning.
     """
 
-    def __init__(self, n: int, batch_size: int, generator: torch.Generator, *, drop_last: bool = False, device="cpu", rank: int = 0, world_size: int = 1):
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        drop_last: bool = False,
+        device="cpu",
+        rank: int = 0,
+        world_size: int = 1,
+    ):
         if n < 1:
             raise ValueError("cannot draw batches from an empty data set.")
         if n < world_size:
@@ -144,6 +158,10 @@ def progress_bar(total: int, *, enabled: bool, desc: str):
     every data-parallel process but the first."""
     from tqdm.auto import tqdm
 
-    if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() > 0:
+    if (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_rank() > 0
+    ):
         enabled = False
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
