@@ -2,8 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, io, metrics, pl, pp, tl
-from . import models
+from . import datasets, io, metrics, models, pl, pp, tl
 from ._settings import settings
 from .io import read_course, read_labels, read_table
 
@@ -13,6 +12,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
-    "datasets", "io", "metrics", "models", "pl", "pp", "tl", "settings",
-    "read_course", "read_table", "read_labels", "__version__",
+    "datasets",
+    "io",
+    "metrics",
+    "models",
+    "pl",
+    "pp",
+    "tl",
+    "settings",
+    "read_course",
+    "read_table",
+    "read_labels",
+    "__version__",
 ]
