@@ -13,6 +13,7 @@ import inspect
 import os
 import pickle
 import zipfile
+from uuid import uuid4
 from collections.abc import Sequence
 
 import anndata as ad
@@ -22,7 +23,15 @@ import pandas as pd
 import torch
 from scvi import REGISTRY_KEYS
 from scvi.data import AnnDataManager
+from scvi.data._constants import (
+    _DR_ATTR_KEY,
+    _DR_ATTR_NAME,
+    _FIELD_REGISTRIES_KEY,
+    _SCVI_UUID_KEY,
+    _STATE_REGISTRY_KEY,
+)
 from scvi.data._manager import AnnDataManagerValidationCheck
+from scvi.data._utils import get_anndata_attribute
 from scvi.data.fields import (
     CategoricalObsField,
     LayerField,
@@ -33,6 +42,7 @@ from scvi.model.base import BaseModelClass
 from scvi.model.base._constants import SAVE_KEYS
 
 from .._settings import settings, thread_limit
+from .._utils import make_mudata
 from ..pp import DATA_TYPE_KEY, DataType, Pipeline, declared_data_type, resolve_data_type
 from ..pp._transforms import _row_blocks as row_blocks
 from ..train._loop import check_seed, isolated_rng
@@ -234,15 +244,118 @@ class OmixModel(BaseModelClass):
             return [args["modality"]]
         return None
 
-    def _modality_adata(self, data: ad.AnnData | md.MuData, modality: str | None) -> ad.AnnData:
-        if isinstance(data, md.MuData):
-            if modality is None:
-                raise TypeError(
-                    "this model was set up on an AnnData; pass an AnnData, not a MuData."
+    def _validated_manager(
+        self, data: ad.AnnData | md.MuData | None = None, *, remember: bool = True
+    ) -> AnnDataManager:
+        """The scvi-tools :class:`~scvi.data.AnnDataManager` through which this model reads
+        ``data`` (default: the registered data), as scvi-tools models do.
+
+        Data this model knows (the registered data, or new data seen before) goes through
+        :meth:`_validate_anndata`, which replays the setup when another setup has overwritten
+        it since. New data gets the registry transferred to it
+        (:meth:`~scvi.data.AnnDataManager.transfer_fields`: the same number of features per
+        modality, the registered layer, the label categories), which is then remembered for
+        the model, as in scvi-tools, with two differences that keep omixgan's use cases
+        working: a MuData may lack registered modalities or the labels column (translating
+        needs the source modality only, and labels play no part in translating or encoding),
+        and then only the fields it has are transferred (not remembered); and unseen labels
+        extend the categories instead of failing. A view is read from a copy: scvi-tools would
+        turn the caller's view into a copy in place. Errors name the modality, layer or
+        feature instead of scvi-tools' generic ones. ``remember=False``: do not remember the
+        transfer (for a container made inside the model).
+        """
+        data = self.adata if data is None else data
+        if data is None:
+            raise ValueError("this model has no registered data; pass the data to use.")
+        self._check_registered_fields(data)
+        parts = [data] + (list(data.mod.values()) if isinstance(data, md.MuData) else [])
+        if any(part.is_view for part in parts):
+            data, remember = data.copy(), False
+        known = self._per_instance_manager_store.get(self.id, {}).get(
+            data.uns.get(_SCVI_UUID_KEY)
+        )
+        if self.adata_manager is None or (known is not None and known.adata is data):
+            self._validate_anndata(data, copy_if_view=False)
+            manager = self.get_anndata_manager(data, required=True)
+        else:
+            fields = [f for f in self.adata_manager.fields if self._field_applies(f, data)]
+            manager = AnnDataManager(
+                fields=fields,
+                setup_method_args=self.adata_manager._get_setup_method_args(),
+                validation_checks=self.adata_manager.validation_checks,
+            )
+            if known is not None:  # a copy of data the model knows: its own uuid, as in scvi
+                data.uns[_SCVI_UUID_KEY] = str(uuid4())
+            manager.register_fields(data, self.registry_, extend_categories=True)
+            if remember and len(fields) == len(self.adata_manager.fields):
+                self._register_manager_for_instance(manager)
+        self._last_manager = manager
+        return manager
+
+    def _field_applies(self, field, data) -> bool:
+        """Whether registered ``field`` can be transferred to ``data`` (see
+        :meth:`_validated_manager`)."""
+        mod_key = getattr(field, "mod_key", None)
+        if mod_key is not None:
+            return isinstance(data, md.MuData) and mod_key in data.mod
+        if field.registry_key == REGISTRY_KEYS.LABELS_KEY and self.labels_key is not None:
+            return self.labels_key in data.obs
+        return True
+
+    def _check_registered_fields(self, data) -> None:
+        """Clear errors for what scvi-tools would report cryptically: a MuData given to an
+        AnnData model, a missing registered layer, or another number of features than the model's."""
+        if isinstance(data, md.MuData) and self.modalities is None:
+            raise TypeError("this model was set up on an AnnData; pass an AnnData, not a MuData.")
+        if isinstance(data, ad.AnnData) and self.modalities is not None:
+            raise TypeError(
+                f"this model was set up on a MuData; pass a MuData with modality "
+                f"{self.modalities[0]!r}."
+            )
+        layer = self.setup_args.get("layer")
+        for mod in self.modalities or [None]:
+            if mod is not None and mod not in data.mod:
+                continue
+            adata = data if mod is None else data.mod[mod]
+            if layer is not None and layer not in adata.layers:
+                where = f" of modality {mod!r}" if mod else ""
+                raise KeyError(
+                    f"layer {layer!r} (from setup) not found{where}; available layers: "
+                    f"{list(adata.layers)}."
                 )
+            expected = self._registered_var_names(mod)
+            if expected is not None and adata.n_vars != len(expected):
+                _raise_feature_mismatch(mod, expected, adata.var_names.to_numpy(dtype=str))
+
+    def _registered_var_names(self, modality: str | None) -> np.ndarray | None:
+        """The features registered for ``modality`` (the field's state registry)."""
+        field = self.registry_[_FIELD_REGISTRIES_KEY].get(x_key(self._registry_modality(modality)))
+        names = (field or {}).get(_STATE_REGISTRY_KEY, {}).get("column_names")
+        return None if names is None else np.asarray(names, dtype=str)
+
+    def _registry_modality(self, modality: str | None) -> str | None:
+        """The registry names the first modality's matrix scvi's plain "X" (see :func:`x_key`)."""
+        return None if modality is None or modality == (self.modalities or [None])[0] else modality
+
+    def _n_vars(self, modality: str | None) -> int:
+        """Number of features of ``modality``, from the registry's summary statistics."""
+        key = x_key(self._registry_modality(modality))
+        return int(self.summary_stats["n_vars" if key == REGISTRY_KEYS.X_KEY else f"n_{key}"])
+
+    def _modality_adata(self, data: ad.AnnData | md.MuData, modality: str | None) -> ad.AnnData:
+        """The AnnData of ``modality`` in ``data``, located through the registry once ``data``
+        is validated (:meth:`_validated_manager`). An AnnData given to a model set up on a
+        MuData is taken as that modality itself."""
+        remember = True
+        if isinstance(data, ad.AnnData) and modality is not None:
+            # a container only (the AnnData is not copied), made anew on every call
+            data, remember = make_mudata({modality: data.copy() if data.is_view else data}), False
+        elif isinstance(data, md.MuData) and modality is not None:
             check_modalities(data, [modality], "modality")
-            return data.mod[modality]
-        return data  # an AnnData: the modality itself
+        manager = self._validated_manager(data, remember=remember)
+        if modality is None:
+            return manager.adata
+        return manager.adata.mod[modality]
 
     def _trained_var_names(self, modality: str | None) -> np.ndarray | None:
         """The features (in order) the model was fitted on for ``modality``; None before fitting."""
@@ -251,15 +364,31 @@ class OmixModel(BaseModelClass):
             names = names.get(modality if modality is not None else "X")
         return None if names is None else np.asarray(names, dtype=str)
 
-    def _matrix(self, adata: ad.AnnData, modality: str | None) -> np.ndarray:
-        """The registered layer of ``adata`` as dense float32, columns in the order of the model's
-        features (matched by name), with a clear error on NaN or infinite values."""
+    def _registered_matrix(self, adata: ad.AnnData, modality: str | None):
+        """``adata``'s registered matrix: ``get_from_registry`` of the manager that holds it
+        (the data last validated); for a subset of it (rows taken inside a model), the same
+        registered location (modality, ``.X`` or layer) read from the subset."""
+        key = x_key(self._registry_modality(modality))
+        manager = getattr(self, "_last_manager", None)
+        if manager is not None and key in manager.data_registry:
+            holder = manager.adata
+            if holder is adata or (
+                isinstance(holder, md.MuData) and holder.mod.get(modality) is adata
+            ):
+                return manager.get_from_registry(key)
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
             raise KeyError(
                 f"layer {layer!r} (from setup) not found; available layers: {list(adata.layers)}."
             )
-        X = adata.X if layer is None else adata.layers[layer]
+        location = AnnDataManager._get_data_registry_from_registry(self.registry_)[key]
+        return get_anndata_attribute(adata, location[_DR_ATTR_NAME], location[_DR_ATTR_KEY])
+
+    def _matrix(self, adata: ad.AnnData, modality: str | None) -> np.ndarray:
+        """The registered matrix (modality, ``.X`` or layer) of ``adata`` as dense float32,
+        columns in the order of the model's features (matched by name), with a clear error on NaN
+        or infinite values."""
+        X = self._registered_matrix(adata, modality)
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         X = np.asarray(X, dtype=np.float32)
         expected = self._trained_var_names(modality)
@@ -294,12 +423,18 @@ class OmixModel(BaseModelClass):
         return X
 
     def _labels(self, data: ad.AnnData | md.MuData, obs_names: pd.Index) -> np.ndarray:
-        """Labels (as strings) of ``obs_names``; all one class when no labels_key was set up."""
+        """Labels (as strings) of ``obs_names``, read through the registered categorical field
+        (codes mapped back to the category names with its state registry); all one class when
+        no labels_key was set up."""
         key = self.labels_key
         if key is None:
             return np.full(len(obs_names), "all", dtype=object)
         check_labels_key(data, key)
-        return data.obs.loc[obs_names, key].astype(str).to_numpy()
+        manager = self._validated_manager(data)
+        codes = np.asarray(manager.get_from_registry(REGISTRY_KEYS.LABELS_KEY)).ravel()
+        mapping = manager.get_state_registry(REGISTRY_KEYS.LABELS_KEY).categorical_mapping
+        names = np.asarray(mapping)[codes.astype(np.int64)].astype(str).astype(object)
+        return names[data.obs_names.get_indexer(obs_names)]
 
     def _check_features(self, data, modality: str | None, var_names: np.ndarray) -> None:
         """Refuse data without the model's features or with duplicated names. The same features
