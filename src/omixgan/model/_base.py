@@ -304,7 +304,8 @@ class OmixModel(BaseModelClass):
 
     def _check_registered_fields(self, data) -> None:
         """Clear errors for what scvi-tools would report cryptically: a MuData given to an
-        AnnData model, a missing registered layer, or another number of features than the model's."""
+        AnnData model, a missing registered layer, another number of features than the
+        model's."""
         if isinstance(data, md.MuData) and self.modalities is None:
             raise TypeError("this model was set up on an AnnData; pass an AnnData, not a MuData.")
         if isinstance(data, ad.AnnData) and self.modalities is not None:

@@ -242,7 +242,7 @@ class OmicsGAN(_GANModel):
         self.history_ = None
         n_latent = n_latent or int(np.clip(X.shape[1], 64, 512))
         self.module = GANModule(
-            X.shape[1],
+            self._n_vars(modality),
             len(self.classes_),
             per_class=per_class,
             n_latent=n_latent,

@@ -87,7 +87,7 @@ class _VAEModel(OmixModel):
                 pipeline.fit(X)
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
-            dims[self._key(mod)] = source.n_vars
+            dims[self._key(mod)] = self._n_vars(mod)
         self.history_ = None
         if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 1:
             raise ValueError(f"n_models must be a positive integer, got {n_models!r}.")
