@@ -1,9 +1,13 @@
 """What every omixgan model shares: scvi-tools registration, data access, input checks, save/load.
 
 Registration goes through scvi-tools' :class:`~scvi.data.AnnDataManager`, so ``setup_anndata`` /
-``setup_mudata``, ``view_anndata_setup`` and ``save`` / ``load`` behave as in scvi-tools. Data is
-then read straight from the registered modality as one dense float32 matrix: omics tables fit in
-memory, and the training loops keep them resident on the device (see :mod:`omixgan.train`).
+``setup_mudata``, ``view_anndata_setup`` and ``save`` / ``load`` behave as in scvi-tools. Models
+read their data through that registry, as scvi-tools models do: every entry point that takes data
+validates it (``_validate_anndata``, or the registry transferred to new data), matrices come from
+``get_from_registry`` (the registered modality and layer), labels from the registered categorical
+field, sizes from ``summary_stats``. A matrix is then used as one dense float32 array: omics
+tables fit in memory, and the training loops keep them resident on the device (see
+:mod:`omixgan.train`).
 """
 
 from __future__ import annotations
