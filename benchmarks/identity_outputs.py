@@ -2,9 +2,15 @@
 refactoring changes no number: run it before and after, then compare the files with
 numpy.array_equal per key. Usage: python benchmarks/identity_outputs.py OUT.npz
 """
-import sys, numpy as np, torch
-torch.set_num_threads(1)
+import sys
+
+import mudata as md
+import numpy as np
+import torch
+
 import omixgan as og
+
+torch.set_num_threads(1)
 out = sys.argv[1]
 mdata = og.datasets.course(2000)
 names = mdata.obs_names[:150]
@@ -15,17 +21,18 @@ og.models.OmicsGAN.setup_mudata(sub, modality="mrna", labels_key="cluster")
 gan = og.models.OmicsGAN(sub, n_hidden=32, per_class=False)
 gan.train(max_steps=30, eval_every=10, seed=3, progress_bar=False)
 s = gan.sample(n_per_class=20, seed=5)
-res["gan"] = s.X; res["gan_labels"] = s.obs["cluster"].astype(str).to_numpy()
+res["gan"] = s.X
+res["gan_labels"] = s.obs["cluster"].astype(str).to_numpy()
 # layer variant
 sub2 = mdata[names].copy()
-sub2["meth"].layers["raw"] = sub2["meth"].X.copy(); sub2["meth"].X = sub2["meth"].X * 0 + 0.5
+sub2["meth"].layers["raw"] = sub2["meth"].X.copy()
+sub2["meth"].X = sub2["meth"].X * 0 + 0.5
 og.models.OmicsGAN.setup_mudata(sub2, modality="meth", labels_key="cluster", layer="raw")
 gan2 = og.models.OmicsGAN(sub2, n_hidden=32)
 gan2.train(max_steps=20, eval_every=10, seed=1, progress_bar=False)
 res["gan_layer"] = gan2.sample(n_per_class=10, seed=2).X
 # CrossModalVAE, partly paired
 part = mdata[names].copy()
-import mudata as md
 part = md.MuData({"mrna": part["mrna"].copy(), "meth": part["meth"][:120].copy()})
 part.obs = part.obs.join(mdata.obs[["cluster"]])
 og.models.CrossModalVAE.setup_mudata(part, modalities=["mrna", "meth"], labels_key="cluster")
@@ -43,7 +50,8 @@ og.models.MultiOmicsGAN.setup_mudata(mg_data, modalities=["mrna", "meth"], label
 mg = og.models.MultiOmicsGAN(mg_data, n_hidden=32)
 mg.train(max_steps=20, eval_every=10, seed=4, progress_bar=False)
 ms = mg.sample(n_per_class=5, seed=1)
-res["mg_mrna"] = ms["mrna"].X; res["mg_meth"] = ms["meth"].X
+res["mg_mrna"] = ms["mrna"].X
+res["mg_meth"] = ms["meth"].X
 # OmicsVAE on AnnData
 ad1 = mdata["prot"][names].copy()
 og.models.OmicsVAE.setup_anndata(ad1)
