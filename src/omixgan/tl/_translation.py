@@ -336,6 +336,7 @@ def evaluate_translation(
     labels_key: str | None = None,
     test_size: float = 0.25,
     random_state: int = 0,
+    seed: int | None = None,
     model_kwargs: dict | None = None,
     train_kwargs: dict | None = None,
     interval: float | None = 0.9,
@@ -367,7 +368,10 @@ def evaluate_translation(
     test_size
         Fraction of the samples held out.
     random_state
-        Seed of the split and of every model.
+        Seed of the split.
+    seed
+        Seed of every model; None: ``random_state``. Several seeds on one split show how much
+        of a difference is the models' own randomness.
     model_kwargs, train_kwargs
         Passed to :class:`~omixgan.models.CrossModalVAE` and its ``train``.
     interval
@@ -413,6 +417,7 @@ def evaluate_translation(
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
     train_names, test_names = _split(mdata, [*sources, *targets], labels_key, test_size, random_state)
+    seed = random_state if seed is None else seed
     # The model sees every sample except the held-out ones; held-out sources are not used in
     # training either, so the model is judged exactly like the baselines.
     train_mdata = make_mudata({m: mdata[m][mdata[m].obs_names.difference(test_names)].copy() for m in modalities})
@@ -428,7 +433,7 @@ def evaluate_translation(
     started = time.perf_counter()
     CrossModalVAE.setup_mudata(train_mdata, modalities=modalities)
     model = CrossModalVAE(train_mdata, **(model_kwargs or {}))
-    model.train(seed=random_state, **{"progress_bar": False, **(train_kwargs or {})})
+    model.train(seed=seed, **{"progress_bar": False, **(train_kwargs or {})})
     train_seconds = time.perf_counter() - started
     calibration = np.flatnonzero(train_names.isin(model.calibration_obs_names_))
 
@@ -476,7 +481,7 @@ def evaluate_translation(
                 "MOFA+ (10 factors)",
                 lambda: metrics.predict_mofa(
                     [matrix(m, train_names) for m in sources], Y_train, [matrix(m, test_names) for m in sources],
-                    extra_train=extra, n_factors=10, seed=random_state,
+                    extra_train=extra, n_factors=10, seed=seed,
                 ),
             )
         if naive and len(sources) == 1:
@@ -488,7 +493,7 @@ def evaluate_translation(
                     OmicsVAE.setup_anndata(adata)
                     vaes[mod] = OmicsVAE(adata)
                     single = {k: v for k, v in (train_kwargs or {}).items() if k not in ("align_weight", "cross_weight", "calibration_fraction")}
-                    vaes[mod].train(seed=random_state, **{"progress_bar": False, **single})
+                    vaes[mod].train(seed=seed, **{"progress_bar": False, **single})
                 return vaes[t].decode(vaes[sources[0]].get_latent_representation(test_mdata[sources[0]].copy()))
 
             timed("naive two-VAE swap", swap)
@@ -512,6 +517,6 @@ def evaluate_translation(
     table.attrs["split"] = {"train": list(train_names), "test": list(test_names), "calibration": list(train_names[calibration])}
     table.attrs["params"] = {
         "source": source, "target": target, "modalities": modalities, "labels_key": labels_key, "test_size": test_size,
-        "random_state": random_state, "interval": interval,
+        "random_state": random_state, "seed": seed, "interval": interval,
     }
     return table
