@@ -333,6 +333,7 @@ def evaluate_translation(
     target: str | list[str] = "meth",
     *,
     modalities: list[str] | None = None,
+    also_from: list[list[str]] | None = None,
     labels_key: str | None = None,
     test_size: float = 0.25,
     random_state: int = 0,
@@ -363,6 +364,11 @@ def evaluate_translation(
     modalities
         The modalities the CrossModalVAE trains on and MOFA+ factorises (e.g. all four of
         TCGA-BRCA 2012 to predict one from another); default the sources and targets.
+    also_from
+        Other source sets to score with the same trained model (and with ridge on the same
+        sets), e.g. ``[["mrna", "mirna"]]`` next to ``source="mrna"``: rows
+        ``CrossModalVAE, from mrna+mirna`` and ``ridge, from mrna+mirna`` for every target
+        outside the set. Their modalities join ``modalities`` and the split needs them.
     labels_key
         ``mdata.obs`` column with classes: stratifies the split and enables the class-mean oracle.
     test_size
@@ -411,17 +417,19 @@ def evaluate_translation(
         _check_source_target(mdata, sources, t)
     if len(set(targets)) != len(targets):
         raise ValueError(f"target names a modality twice: {targets}.")
-    modalities = list(dict.fromkeys([*sources, *targets, *(modalities or [])]))
+    also_from = [_as_list(a) for a in (also_from or [])]
+    extra_sources = [m for a in also_from for m in a]
+    modalities = list(dict.fromkeys([*sources, *targets, *extra_sources, *(modalities or [])]))
     check_modalities(mdata, modalities, "modalities")
     check_labels_key(mdata, labels_key)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
-    train_names, test_names = _split(mdata, [*sources, *targets], labels_key, test_size, random_state)
+    train_names, test_names = _split(mdata, list(dict.fromkeys([*sources, *targets, *extra_sources])), labels_key, test_size, random_state)
     seed = random_state if seed is None else seed
     # The model sees every sample except the held-out ones; held-out sources are not used in
     # training either, so the model is judged exactly like the baselines.
     train_mdata = make_mudata({m: mdata[m][mdata[m].obs_names.difference(test_names)].copy() for m in modalities})
-    test_mdata = make_mudata({m: mdata[m][test_names].copy() for m in sources})
+    test_mdata = make_mudata({m: mdata[m][test_names].copy() for m in dict.fromkeys([*sources, *extra_sources])})
     model_source = sources[0] if len(sources) == 1 else sources
 
     def matrix(mod, names):
@@ -465,6 +473,17 @@ def evaluate_translation(
         if len(sources) > 1:
             for s in sources:
                 timed(f"ridge, from {s} only", lambda: metrics.predict_ridge(matrix(s, train_names), Y_train, matrix(s, test_names)))
+        for other in also_from:
+            if t in other:
+                continue
+            label = "+".join(other)
+            timed(f"CrossModalVAE, from {label}", lambda: model.translate(test_mdata, source=other, target=t))
+            if interval is not None and model.calibration_:
+                intervals[f"CrossModalVAE, from {label}"] = model.predict_interval(test_mdata, source=other, target=t, level=interval)
+            timed(
+                f"ridge, from {label}",
+                lambda: metrics.predict_ridge(np.hstack([matrix(m, train_names) for m in other]), Y_train, np.hstack([matrix(m, test_names) for m in other])),
+            )
         timed("kNN (PCA 50)", lambda: metrics.predict_knn(X_train, Y_train, X_test))
         if mofa:
             # the held-out samples' sources take part in the factor fit (their target and other
