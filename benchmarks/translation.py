@@ -159,6 +159,49 @@ def impute_demo() -> list[dict]:
     return rows
 
 
+# Written for the run of 2026-12-01 (the tables above it are regenerated from the CSVs; this
+# reading is not: rerunning with other numbers needs it reread).
+READING = """
+## Reading
+
+- **Where the CrossModalVAE earns its place: mRNA -> methylation on real tumours.** 0.476 ± 0.006
+  against ridge's 0.456 (+0.020, three times the seed spread), with the VAE part alone also ahead
+  (0.469); the blend chosen on the calibration samples is worth a little more than either part.
+- **mRNA -> protein and mRNA -> miRNA on TCGA-BRCA 2012: a tie with ridge, not the +0.01 asked
+  for** (0.410 vs 0.410, 0.457 vs 0.456). The VAE part alone is behind ridge (0.365, 0.431); the
+  calibration samples see it and give ridge (almost) all the weight (the blend equals ridge to
+  three decimals in every seed), so the blend falls back to ridge instead of going below it. On these two tasks 257 tumours
+  do not let a non-linear model add anything to a linear map: reduced-rank ridge, kernel ridge
+  (RBF) and ridge + kNN blends, tried on the same split before, did not either (all within
+  ±0.01 of ridge). On the older `tcga_brca` cohort (112 training tumours, other platforms) the
+  same defaults beat ridge on both: protein +0.012, miRNA +0.020.
+- **Several sources: better than ridge on both sources, not better than mRNA alone.**
+  mRNA + miRNA -> methylation 0.470 ± 0.003 against ridge on both sources 0.454 (+0.016, met), but
+  below the model's own mRNA-only translation 0.476 (missed): miRNA adds little about methylation
+  beyond mRNA, and 200 training tumours pay for its 423 extra features (ridge too loses 0.002 by
+  adding it). The source selection on calibration samples (`source_selection=True`) is meant to
+  catch this; on 51 calibration tumours it did not pick mRNA alone, and for mRNA + miRNA ->
+  protein one seed chose badly (0.347, against 0.400 and 0.403 for the others and 0.410 for mRNA
+  alone): with few calibration samples, choosing among source subsets is itself noisy. Product of
+  experts + the ridge map on concatenated sources works (better than ridge on the same sources);
+  knowing when a source is useless needs more held-out samples than 51.
+- **Intervals: calibrated on every set.** Coverage of the 90 % intervals on held-out samples
+  between 0.89 and 0.92 on every task and cohort (3 seeds each), within the target's
+  [0.87, 0.93]. They are narrower than ridge + the same calibration where the point prediction is
+  better (methylation: 0.462 vs 0.479 beta units at coverage 0.902 for both; `tcga_brca` miRNA)
+  and equal where the model falls back to ridge (protein, miRNA on TCGA-BRCA 2012): never wider
+  at the same coverage, but not narrower everywhere as the issue asks.
+- **Course data: everything meets at the oracle**, as it must (modalities coupled only through the
+  class): the CrossModalVAE, ridge and the class-mean oracle within 0.01 of each other.
+- **MOFA+ on all modalities** stays well below ridge on real tumours (0.24-0.38 against
+  0.41-0.46 on TCGA-BRCA 2012) even though it sees all four modalities and the held-out samples'
+  sources: an unsupervised factorisation is not a translator.
+- **Cost**: the CrossModalVAE trains twice (calibration run, then refit) and takes minutes where
+  ridge takes a second; its 113 s of CPU time for four modalities is on the limit of the
+  two-minute target.
+"""
+
+
 # --- the page ----------------------------------------------------------------------------------
 def pm(values: pd.Series, digits: int = 3) -> str:
     values = values.dropna()
@@ -337,6 +380,7 @@ to the baselines, and how honest are its prediction intervals? All numbers on th
 
 {timing}
 
+{READING}
 {chr(10).join(sections)}
 {tutorial}"""
 
