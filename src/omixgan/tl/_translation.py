@@ -45,11 +45,14 @@ def _check_source_target(mdata: md.MuData, source, target: str) -> list[str]:
     if len(set(sources)) != len(sources):
         raise ValueError(f"source names a modality twice: {sources}.")
     for mod in (*sources, target):
-        n_nan = int(np.isnan(np.asarray(mdata[mod].X, dtype=np.float64)).sum())
-        if n_nan:
+        X = np.asarray(mdata[mod].X, dtype=np.float64)
+        n_nan, n_inf = int(np.isnan(X).sum()), int(np.isinf(X).sum())
+        if n_nan or n_inf:
+            what = " and ".join(p for p in (f"{n_nan} missing values (NaN)" if n_nan else "",
+                                             f"{n_inf} infinite values (inf)" if n_inf else "") if p)
             raise ValueError(
-                f"modality {mod!r} has {n_nan} missing values (NaN); fill them with "
-                "omixgan.pp.impute_mean (or drop those samples) before translating."
+                f"modality {mod!r} has {what}; fill them with omixgan.pp.impute_mean (or drop those "
+                "samples) before translating."
             )
     paired = _having(mdata, (*sources, target))
     if not len(paired):
@@ -66,6 +69,41 @@ def _having(mdata: md.MuData, modalities, obs: pd.Index | None = None) -> pd.Ind
     return obs
 
 
+def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], target: str, overwrite: bool) -> None:
+    if not isinstance(key_added, str) or not key_added:
+        raise ValueError(f"key_added must be a non-empty string, got {key_added!r}.")
+    if key_added in (*sources, target):
+        raise ValueError(
+            f"key_added={key_added!r} names the {'source' if key_added in sources else 'target'} "
+            "modality; predictions never replace measured data. Choose another name."
+        )
+    params = mdata.uns.get(key_added, {}).get("params", {}) if isinstance(mdata.uns.get(key_added), dict) else {}
+    ours = "source" in params and "target" in params  # written by an earlier translate()
+    if key_added in mdata.mod and not ours and not overwrite:
+        raise ValueError(
+            f"key_added={key_added!r} names an existing modality of this MuData, which translate() "
+            "did not write; pass overwrite=True to replace it, or choose another name."
+        )
+
+
+def _by_target_names(model, prediction: np.ndarray, target_adata: ad.AnnData, target: str) -> np.ndarray:
+    """The prediction's columns (the model's target features) in the order of the MuData's target
+    features, matched by name: a different order must not put values under other names."""
+    trained = np.asarray(model.var_names_[target], dtype=str)
+    given = target_adata.var_names.to_numpy(dtype=str)
+    if np.array_equal(trained, given):
+        return prediction
+    order = pd.Index(trained).get_indexer(given)
+    if (order < 0).any() or len(given) != len(trained) or target_adata.var_names.has_duplicates:
+        missing = [v for v in given if v not in set(trained)]
+        raise ValueError(
+            f"the target modality {target!r} has features the model was not trained on "
+            f"({len(given)} given, {len(trained)} trained; e.g. {', '.join(missing[:3]) or 'duplicates'}). "
+            f"Subset it to the model's features: mdata.mod[{target!r}] = mdata[{target!r}][:, model.var_names_[{target!r}]]."
+        )
+    return prediction[:, order]
+
+
 def translate(
     mdata: md.MuData,
     source: str | list[str] = "mrna",
@@ -73,6 +111,7 @@ def translate(
     *,
     model: CrossModalVAE | None = None,
     key_added: str | None = None,
+    overwrite: bool = False,
     interval: float | None = None,
     copy: bool = False,
     seed: int = 0,
@@ -97,7 +136,12 @@ def translate(
         A trained CrossModalVAE with these modalities; None trains one with defaults.
     key_added
         Name of the outputs; default ``f"{target}_from_{source}"`` (several sources joined
-        by ``+``).
+        by ``+``). It may not name a source or the target; naming another existing modality is
+        an error unless ``overwrite=True`` (re-running with the same ``key_added`` replaces this
+        function's own earlier output).
+    overwrite
+        Allow ``key_added`` to replace an existing modality that this function did not write:
+        measured data is never replaced by accident.
     interval
         A level in (0, 1), e.g. 0.9: also write calibrated prediction intervals (see
         :meth:`~omixgan.models.CrossModalVAE.predict_interval`). None: none.
@@ -124,9 +168,10 @@ def translate(
     sources = _check_source_target(mdata, source, target)
     if interval is not None and not (isinstance(interval, (int, float)) and 0 < interval < 1):
         raise ValueError(f"interval must be a level in (0, 1) or None, got {interval!r}.")
-    mdata = mdata.copy() if copy else mdata
     name = "+".join(sources)
     key_added = key_added or f"{target}_from_{name}"
+    _check_key_added(mdata, key_added, sources, target, overwrite)
+    mdata = mdata.copy() if copy else mdata
     started = time.perf_counter()
     if model is None:
         CrossModalVAE.setup_mudata(mdata, modalities=[*sources, target])
@@ -143,6 +188,7 @@ def translate(
     outputs = {"X": model.translate(mdata, source=model_source, target=target)}
     if interval is not None:
         outputs["lower"], outputs["upper"] = model.predict_interval(mdata, source=model_source, target=target, level=interval)
+    outputs = {kind: _by_target_names(model, values, mdata[target], target) for kind, values in outputs.items()}
     obs_names = _having(mdata, sources)
     has_target = obs_names.isin(mdata[target].obs_names)
     result = ad.AnnData(
