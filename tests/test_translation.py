@@ -47,7 +47,8 @@ def test_translate_recovers_shared_factor_in_original_units(trained):
     assert (pred > 0).all() and (pred < 1).all()
     r = og.metrics.per_feature_pearson(b[:20], pred[:20])  # samples that never had meth
     assert r.mean() > 0.7
-    mean, std = vae.translate(mdata, source="mrna", target="meth", n_samples=5, return_std=True)
+    # the VAE's posterior spread (the ridge part, weighted by the calibrated blend, has none)
+    mean, std = vae.translate(mdata, source="mrna", target="meth", n_samples=5, return_std=True, linear_blend=0.0)
     assert mean.shape == std.shape == (160, 6) and (std > 0).all()
     assert vae.get_latent_representation().shape == (160, 4)
     assert vae.get_latent_representation(modality="meth").shape == (140, 4)
@@ -85,7 +86,7 @@ def test_no_paired_samples_and_nan_errors():
     og.models.CrossModalVAE.setup_mudata(unpaired, modalities=["mrna", "meth"])
     with pytest.raises(ValueError, match="no sample has all of the modalities"):
         og.models.CrossModalVAE(unpaired)
-    with pytest.raises(ValueError, match="no sample has both"):
+    with pytest.raises(ValueError, match="no sample has all of"):
         og.tl.translate(unpaired, "mrna", "meth")
     nan, _ = _paired()
     nan["meth"].X[0, 0] = np.nan
@@ -169,3 +170,137 @@ def test_omicsvae_sample_decode_and_embed():
     assert synthetic.shape == (25, 6) and synthetic.obs["synthetic"].all()
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         vae.decode(np.zeros((2, 5)))
+
+
+def _three(n=300, seed=0):
+    """Three modalities driven by one shared 3-D factor, each measuring part of it noisily: two
+    sources together know more than one. Samples 0-29 lack ``meth``, 30-59 lack ``prot``."""
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(size=(n, 3))
+    mrna = factor[:, :2] @ rng.normal(size=(2, 10)) + 0.5 * rng.normal(size=(n, 10))
+    prot = factor[:, 1:] @ rng.normal(size=(2, 5)) + 0.5 * rng.normal(size=(n, 5))
+    meth = 1 / (1 + np.exp(-(factor @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(n, 6)))))
+    names = np.array([f"s{i}" for i in range(n)])
+
+    def adata(X, rows, prefix):
+        return ad.AnnData(X[rows].astype(np.float32), obs=pd.DataFrame(index=names[rows]), var=pd.DataFrame(index=[f"{prefix}{j}" for j in range(X.shape[1])]))
+
+    every = np.arange(n)
+    mdata = md.MuData({"mrna": adata(mrna, every, "g"), "meth": adata(meth, every[30:], "cg"), "prot": adata(prot, np.r_[0:30, 60:n], "p")})
+    return mdata, {"mrna": mrna, "meth": meth, "prot": prot}
+
+
+@pytest.fixture(scope="module")
+def three():
+    mdata, truth = _three()
+    train = mdata[mdata.obs_names[:220]].copy()
+    og.models.CrossModalVAE.setup_mudata(train, modalities=["mrna", "meth", "prot"])
+    vae = og.models.CrossModalVAE(train, n_latent=4, n_hidden=32, n_models=2)
+    vae.train(**FAST)
+    new = md.MuData({m: mdata[m][mdata[m].obs_names.isin(mdata.obs_names[220:])].copy() for m in mdata.mod})
+    return vae, new, truth
+
+
+def test_multi_source_translation_uses_both_sources(three):
+    vae, new, truth = three
+    meth = truth["meth"][220:]
+    single = vae.translate(new, source="mrna", target="meth")
+    both = vae.translate(new, source=["mrna", "prot"], target="meth")
+    assert both.shape == (80, 6) and (both > 0).all() and (both < 1).all()
+    r_single = og.metrics.per_feature_pearson(meth, single).mean()
+    r_both = og.metrics.per_feature_pearson(meth, both).mean()
+    assert r_both > r_single + 0.05  # prot carries the factor mrna does not see
+    # source=None: every modality a sample has; here all of them have mrna and prot
+    np.testing.assert_allclose(vae.translate(new, source=None, target="meth"), both, rtol=1e-6)
+    # the list's order does not matter
+    np.testing.assert_array_equal(vae.translate(new, source=["prot", "mrna"], target="meth"), both)
+    assert set(vae.calibration_) >= {"mrna->meth", "mrna+prot->meth", "meth+prot->mrna"}
+    assert len(vae.calibration_obs_names_) > 0
+    assert not set(vae.calibration_obs_names_) & set(new.obs_names)
+    with pytest.raises(ValueError, match="both contain 'meth'"):
+        vae.translate(new, source=["mrna", "meth"], target="meth")
+    with pytest.raises(KeyError, match="not on 'rna'"):
+        vae.translate(new, source=["mrna", "rna"], target="meth")
+
+
+def test_predict_interval_covers_new_samples(three):
+    vae, new, truth = three
+    for source, target in (("mrna", "meth"), (["mrna", "prot"], "meth"), ("mrna", "prot")):
+        lower, upper = vae.predict_interval(new, source=source, target=target, level=0.9)
+        pred = vae.translate(new, source=source, target=target)
+        assert (lower <= pred).all() and (pred <= upper).all()
+        y = truth[target][220:]
+        cover = og.metrics.interval_scores(y, lower, upper)["coverage"]
+        assert 0.8 < cover < 0.98, (source, target, cover)
+        if target == "meth":
+            assert (lower > 0).all() and (upper < 1).all()
+        narrow, wide = vae.predict_interval(new, source=source, target=target, level=0.5)
+        assert ((upper - lower) > (wide - narrow)).all()
+    with pytest.raises(ValueError, match="level must be in"):
+        vae.predict_interval(new, source="mrna", target="meth", level=90)
+
+
+def test_conformal_scores_give_level_coverage():
+    """Split-conformal promises coverage >= level in expectation over calibration sets (and
+    not much more): averaged over 200 calibration sets of 50 samples, whatever the feature
+    scales."""
+    rng = np.random.default_rng(0)
+    scale = np.array([0.1, 1.0, 10.0])
+    covers = []
+    for _ in range(200):
+        cal, test = rng.normal(size=(50, 3)) * scale, rng.standard_t(5, size=(200, 3)) * scale
+        scores, fitted = og.metrics.conformal_scores(rng.standard_t(5, size=(50, 3)) * scale)
+        half = og.metrics.conformal_quantile(scores, 50, 0.9) * fitted
+        covers.append((np.abs(test) <= half).mean())
+    assert 0.895 <= np.mean(covers) < 0.92, np.mean(covers)
+
+
+def test_impute_fills_every_missing_modality_and_keeps_measured(three):
+    vae, _, truth = three
+    mdata, _ = _three()
+    before = {m: mdata[m].X.copy() for m in mdata.mod}
+    og.tl.impute(mdata, vae, interval=0.9)
+    meth, prot = mdata["meth_imputed"], mdata["prot_imputed"]
+    assert list(meth.obs_names) == [f"s{i}" for i in range(30)]
+    assert list(prot.obs_names) == [f"s{i}" for i in range(30, 60)]
+    assert (meth.obs["imputed_from"] == "mrna+prot").all() and (prot.obs["imputed_from"] == "mrna+meth").all()
+    assert "mrna_imputed" not in mdata.mod
+    assert (meth.layers["lower"] <= meth.X).all() and (meth.X <= meth.layers["upper"]).all()
+    assert (meth.X > 0).all() and (meth.X < 1).all()
+    assert mdata.obs["imputed_meth"].sum() == 30 and mdata.obs["imputed_prot"].sum() == 30
+    assert mdata.obs.loc["s0", "imputed"] == "meth" and mdata.obs.loc["s99", "imputed"] == ""
+    assert mdata.uns["imputed"]["n_imputed"] == {"meth": 30, "prot": 30}
+    for m, X in before.items():
+        np.testing.assert_array_equal(mdata[m].X, X)
+    r = og.metrics.per_feature_pearson(truth["meth"][:30], meth.X).mean()
+    assert r > 0.6
+    with pytest.raises(ValueError, match="already has a modality"):
+        og.tl.impute(mdata, vae)
+    copy = og.tl.impute(mdata, vae, key_added="again", interval=None, copy=True)
+    assert "meth_again" in copy.mod and "meth_again" not in mdata.mod and "lower" not in copy["meth_again"].layers
+
+
+def test_tl_translate_multi_source_with_intervals(three):
+    vae, _, _ = three
+    mdata, _ = _three()
+    og.tl.translate(mdata, ["mrna", "prot"], "meth", model=vae, interval=0.9)
+    out = mdata["meth_from_mrna+prot"]
+    assert out.n_obs == 270 and out.obs["imputed"].sum() == 30  # samples 30-59 lack prot
+    assert {"lower", "upper"} <= set(out.layers)
+    layers = mdata["meth"].layers
+    assert {"translated_from_mrna+prot", "translated_from_mrna+prot_lower", "translated_from_mrna+prot_upper"} <= set(layers)
+    assert np.isnan(layers["translated_from_mrna+prot"][:30]).all()  # s30-s59 have meth but no prot
+    assert mdata.uns["meth_from_mrna+prot"]["params"]["interval"] == 0.9
+
+
+def test_evaluate_translation_multi_source_and_targets():
+    mdata, _ = _three()
+    mdata = mdata[mdata.obs_names[60:]].copy()
+    table = og.tl.evaluate_translation(mdata, ["mrna", "prot"], "meth", train_kwargs=FAST, model_kwargs={"n_hidden": 32, "n_models": 1}, naive=False, mofa=False)
+    assert {"CrossModalVAE, from mrna only", "ridge, from prot only", "ridge"} <= set(table.index)
+    assert table.loc["ridge", "per_feature_pearson"] > table.loc["ridge, from mrna only", "per_feature_pearson"]
+    assert 0.75 < table.loc["CrossModalVAE", "coverage"] < 1 and 0.75 < table.loc["ridge", "coverage"] < 1
+    assert np.isnan(table.loc["kNN (PCA 50)", "coverage"])
+    many = og.tl.evaluate_translation(mdata, "mrna", ["meth", "prot"], train_kwargs=FAST, model_kwargs={"n_hidden": 32, "n_models": 1}, naive=False, mofa=True)
+    assert many.index.names == ["target", "method"]
+    assert many.loc[("prot", "MOFA+ (10 factors)"), "per_feature_pearson"] > 0.3

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 from ._translation import (  # noqa: E402
+    conformal_quantile,
+    conformal_scores,
+    interval_scores,
+    predict_interval_ridge,
     per_feature_pearson,
     per_sample_pearson,
     predict_class_mean,
@@ -35,6 +39,10 @@ from ._translation import (  # noqa: E402
 )
 
 __all__ += [
+    "conformal_scores",
+    "conformal_quantile",
+    "interval_scores",
+    "predict_interval_ridge",
     "per_feature_pearson",
     "per_sample_pearson",
     "rmse",

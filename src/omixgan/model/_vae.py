@@ -12,7 +12,8 @@ import pandas as pd
 import torch
 
 from ..io._course import make_mudata
-from ..module._vae import VAEEnsembleModule
+from ..metrics._translation import conformal_quantile, conformal_scores
+from ..module._vae import VAEEnsembleModule, product_of_experts, source_sets
 from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
@@ -56,8 +57,19 @@ _ARCHITECTURE_DOC = """
 
 #: Candidate penalties of the ridge maps blended into translations (model space: z-scored data).
 RIDGE_ALPHAS = np.logspace(-2, 4, 25)
-#: Target features on which the ridge penalty is chosen (see ``_fit_linear_maps``).
+#: Target features on which the ridge penalty is chosen (see ``_ridge_maps``).
 ALPHA_SELECTION_TARGETS = 512
+#: Fewest calibration samples for a source set and target: below it the blend weight and the
+#: interval's quantile would rest on too few samples (with 10, a 90 % interval's conformal
+#: quantile is the largest but one of the per-sample scores' pooled distribution).
+MIN_CALIBRATION = 10
+#: Modalities a CrossModalVAE takes: it keeps a ridge map per set of sources and target, so
+#: 2^(k-1) - 1 maps per target.
+MAX_MODALITIES = 6
+
+
+def calibration_key(sources: tuple[str, ...], target: str) -> str:
+    return f"{'+'.join(sources)}->{target}"
 
 
 class _VAEModel(OmixModel):
@@ -94,6 +106,7 @@ class _VAEModel(OmixModel):
         self.module = VAEEnsembleModule(
             dims, n_models=int(n_models), n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers,
             dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path,
+            data_types=dict(self.data_types_),
         )
 
     @staticmethod
@@ -143,7 +156,7 @@ class _VAEModel(OmixModel):
         both = np.intersect1d(positions[s], positions[t])
         return tuple(Pipeline.from_state(self.pipeline_state_[m]).transform(raw[m][rows_of(positions[m], both)]) for m in (s, t))
 
-    def _train(self, *, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, seed, progress_bar, buffer_mb=256.0):
+    def _train(self, *, calibration_fraction=0.0, refit=False, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, seed, progress_bar, buffer_mb=256.0):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -151,6 +164,8 @@ class _VAEModel(OmixModel):
             raise ValueError(f"patience must be a positive integer or None, got {patience!r}.")
         if not 0 <= validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
+        if not 0 <= calibration_fraction < 1:
+            raise ValueError(f"calibration_fraction must be in [0, 1), got {calibration_fraction!r}.")
         seed_everything(seed)
         self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices, strategy, precision)
@@ -159,56 +174,129 @@ class _VAEModel(OmixModel):
         if self._on_disk(source):
             data = _OnDiskData(self, source, mod, validation_fraction, buffer_mb, fabric)
         else:
-            data = _ResidentData(self, validation_fraction, fabric)
+            data = _ResidentData(self, validation_fraction, fabric, calibration_fraction=calibration_fraction, seed=seed)
         steps_per_epoch = max(1, data.n_train // (batch_size * fabric.world_size))
         if patience is None:
             # about 150 optimiser steps without improvement, whatever the data size
             patience = int(np.clip(round(150 / steps_per_epoch), 5, 30))
         config = VAETrainConfig(int(max_epochs), int(batch_size), lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, int(patience))
         n_members = len(self.module.members)
-        bar = make_progress_bar(int(max_epochs) * n_members, enabled=progress_bar, desc=type(self).__name__)
-        histories = []
-        for k, member in enumerate(self.module.members):
-            member_seed = seed + 1000 * k
-            member_rng = torch.Generator()
-            member_rng.manual_seed(member_seed)
-            batches, validate = data.member(member, member_seed, int(batch_size), member_rng)
-            member.train()
-            history = train_vae(fabric, member, batches, validate, config=config, noise=device_generator(member_rng, fabric.device), progress_bar=bar)
-            histories.append(pd.DataFrame(history).assign(member=k))
-        bar.close()
-        self.module.to("cpu")
-        if data.resident is not None:
+        runs = 2 if refit and len(data.calibration) else 1
+        bar = make_progress_bar(int(max_epochs) * n_members * runs, enabled=progress_bar, desc=type(self).__name__)
+
+        def fit_members(run: str) -> list[pd.DataFrame]:
+            histories = []
+            for k, member in enumerate(self.module.members):
+                member_seed = seed + 1000 * k
+                member_rng = torch.Generator()
+                member_rng.manual_seed(member_seed)
+                batches, validate = data.member(member, member_seed, int(batch_size), member_rng)
+                member.train()
+                history = train_vae(fabric, member, batches, validate, config=config, noise=device_generator(member_rng, fabric.device), progress_bar=bar)
+                histories.append(pd.DataFrame(history).assign(member=k, run=run))
+            self.module.to("cpu")
+            return histories
+
+        histories = fit_members("calibration" if runs == 2 else "final")
+        if data.resident is not None and len(self.module.names) > 1:
+            self._calibrate(*data.resident, data.calibration)
+            if runs == 2:
+                # the same training on every sample: the calibrated blend and scores carry over
+                data.release_calibration()
+                self.module.reset_parameters(seed)
+                histories += fit_members("final")
             self._fit_linear_maps(*data.resident)
+        bar.close()
         self.history_ = pd.concat(histories, ignore_index=True)
         self.is_trained_ = True
 
-    def _fit_linear_maps(self, raw: dict, positions: dict) -> None:
-        """Closed-form ridge maps between every ordered pair of modalities (model space), fitted on
-        the samples that have both, penalty chosen by efficient leave-one-out.
+    def _ridge_maps(self, raw: dict, positions: dict, exclude: np.ndarray | None = None) -> dict:
+        """Closed-form ridge maps from every set of source modalities (concatenated, model space)
+        to every other modality, fitted on the samples that have all of them except ``exclude``
+        (positions among the registered samples); penalty chosen by efficient leave-one-out.
 
         Leave-one-out costs samples x rank x targets per candidate penalty; for a target of more
         than :data:`ALPHA_SELECTION_TARGETS` features the penalty is chosen on that many features
         drawn at random (one penalty serves all features anyway), then one ridge is fitted to all.
+        Returns ``{(sources, target): (coef (d_sources, d_target), intercept)}``.
         """
         from sklearn.linear_model import Ridge, RidgeCV
 
-        for s in self.module.names:
-            for t in self.module.names:
-                if s == t or len(np.intersect1d(positions[s], positions[t])) < 3:
+        maps = {}
+        for t in self.module.names:
+            for sources in source_sets(self.module.names, t):
+                rows = functools.reduce(np.intersect1d, [positions[m] for m in (*sources, t)])
+                if exclude is not None:
+                    rows = np.setdiff1d(rows, exclude)
+                if len(rows) < 3:
                     continue
-                Xs, Yt = self._paired_model_space(raw, positions, s, t)
+                Xs = np.hstack([self._rows_model_space(raw, positions, m, rows) for m in sources])
+                Yt = self._rows_model_space(raw, positions, t, rows)
                 if Yt.shape[1] <= ALPHA_SELECTION_TARGETS:
                     ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt)
                 else:
                     cols = np.sort(np.random.default_rng(0).choice(Yt.shape[1], ALPHA_SELECTION_TARGETS, replace=False))
                     alpha = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt[:, cols]).alpha_
                     ridge = Ridge(alpha=alpha).fit(Xs, Yt)
-                self.module.set_linear_map(s, t, torch.as_tensor(ridge.coef_.T, dtype=torch.float32), torch.as_tensor(ridge.intercept_, dtype=torch.float32))
+                maps[(sources, t)] = (ridge.coef_.T.astype(np.float32), np.asarray(ridge.intercept_, dtype=np.float32))
+        return maps
+
+    def _rows_model_space(self, raw: dict, positions: dict, m: str, rows: np.ndarray) -> np.ndarray:
+        """Model-space rows of modality ``m`` for the registered samples at ``rows``."""
+        return self._pipeline(m).transform(raw[m][rows_of(positions[m], rows)])
+
+    def _fit_linear_maps(self, raw: dict, positions: dict) -> None:
+        """The ridge maps of :meth:`_ridge_maps`, fitted on every training sample (calibration
+        samples included: ridge is cheap to refit and better with them), into the module."""
+        for (sources, t), (coef, intercept) in self._ridge_maps(raw, positions).items():
+            self.module.set_linear_map(sources, t, torch.from_numpy(coef), torch.from_numpy(intercept))
+
+    def _calibrate(self, raw: dict, positions: dict, calibration: np.ndarray) -> None:
+        """On the calibration samples (never used in training), per source set and target:
+        choose the blend weight of the ridge map and record the conformal scores of the blend.
+
+        The ridge maps used here are fitted without the calibration samples, as the VAE was, so
+        the residuals are those of new samples. The weight ``w`` of ``(1 - w) * VAE + w * ridge``
+        minimises the squared error in model space (closed form, clipped to [0, 1]). Scores:
+        absolute residual in model space divided by the feature's root mean squared calibration
+        residual computed without that sample (leave-one-out, so a calibration sample's scale
+        does not contain its own residual, as a new sample's does not); see
+        :meth:`CrossModalVAE.predict_interval`.
+        """
+        self.calibration_ = {}
+        self.calibration_obs_names_ = np.asarray(self._registered_rows()[0][calibration], dtype=str)
+        if not len(calibration):
+            return
+        maps = self._ridge_maps(raw, positions, exclude=calibration)
+        for t in self.module.names:
+            for sources in source_sets(self.module.names, t):
+                rows = np.intersect1d(calibration, functools.reduce(np.intersect1d, [positions[m] for m in (*sources, t)]))
+                if len(rows) < MIN_CALIBRATION or (sources, t) not in maps:
+                    continue
+                xs = {m: torch.from_numpy(self._rows_model_space(raw, positions, m, rows)) for m in sources}
+                Y = self._rows_model_space(raw, positions, t, rows).astype(np.float64)
+                deep = self.module.translate(xs, t, linear_blend=0.0).numpy().astype(np.float64)
+                coef, intercept = maps[(sources, t)]
+                linear = torch.cat(list(xs.values()), dim=1).numpy() @ coef + intercept
+                if self.linear_blend == "auto":
+                    diff = linear - deep
+                    denom = float((diff**2).sum())
+                    blend = float(np.clip(-((deep - Y) * diff).sum() / denom, 0, 1)) if denom > 0 else 0.5
+                else:
+                    blend = float(self.linear_blend)
+                scores, scale = conformal_scores((1 - blend) * deep + blend * linear - Y)
+                self.calibration_[calibration_key(sources, t)] = {
+                    "blend": blend,
+                    "mse": float(np.mean(((1 - blend) * deep + blend * linear - Y) ** 2)),
+                    "scale": scale.astype(np.float32),
+                    "scores": scores.astype(np.float32),
+                    "n_samples": len(rows),
+                }
 
     @property
     def history(self) -> pd.DataFrame | None:
-        """Per ensemble ``member`` and epoch: ``loss`` and its terms (``reconstruction``, ``kl``,
+        """Per ``run`` (CrossModalVAE: ``"calibration"``, the training without the calibration
+        samples, then ``"final"``), ensemble ``member`` and epoch: ``loss`` and its terms (``reconstruction``, ``kl``,
         ``alignment``) on the training samples, and ``validation`` (translation error on held-out
         validation samples; the weights of each member's best epoch were kept)."""
         return self.history_
@@ -353,9 +441,11 @@ class CrossModalVAE(_VAEModel):
     """Cross-modal VAE: one encoder and one decoder per modality, one shared latent space.
 
     Trained on self-reconstruction of every modality a sample has, cross-reconstruction of every
-    other modality for samples that have several, a KL term with warm-up, and alignment of the
-    posteriors of paired modalities. Translation = encoder of the source + decoder of the target.
-    Samples with only some modalities are used for what they have (self-reconstruction).
+    other modality for samples that have several, reconstruction from the product of experts of
+    all (and of a random half) of a sample's modalities, a KL term with warm-up, and alignment
+    of the posteriors of paired modalities. Translation = product of the sources' posteriors
+    (and the prior) + decoder of the target, blended with a ridge map from the concatenated
+    sources. Samples with only some modalities are used for what they have.
 
     Parameters
     ----------
@@ -369,10 +459,19 @@ class CrossModalVAE(_VAEModel):
         averaged: on cohorts of about a hundred samples, seed-to-seed variance is the largest error
         a single VAE makes. Training time grows linearly.
     linear_blend
-        Weight of a closed-form ridge map (source to target, fitted on the paired training
-        samples, penalty by leave-one-out) in every translation: ``(1 - w) * VAE + w * ridge``.
-        Omics layers are largely linearly related and the ridge map is the most data-efficient
-        estimate of that part. 0 gives the pure VAE (see the benchmarks for both)."""
+        Weight ``w`` of a closed-form ridge map (concatenated sources to target, penalty by
+        leave-one-out) in every translation: ``(1 - w) * VAE + w * ridge``. ``"auto"`` (default):
+        chosen per source set and target on the calibration samples (held out from training, see
+        :meth:`train`) to minimise the squared error; omics layers are largely linearly related
+        and on a few hundred samples ridge is hard to beat, so the VAE earns only the weight it
+        shows on new samples, and a translation is never much worse than ridge's. A number fixes
+        it (0: the VAE alone).
+    source_selection
+        When translating from several sources, use the subset of them whose translation had the
+        smallest squared error on the calibration samples (all of them unless one only adds
+        noise). A modality that carries no extra information about the target still adds
+        estimation noise on a few hundred samples (e.g. miRNA next to mRNA for methylation in
+        TCGA-BRCA); the calibration samples show it. False: always every source given."""
 
     def __init__(
         self,
@@ -385,18 +484,22 @@ class CrossModalVAE(_VAEModel):
         linear_path: bool = True,
         data_types: dict | None = None,
         n_models: int = 3,
-        linear_blend: float = 0.5,
+        linear_blend: float | str = "auto",
+        source_selection: bool = True,
     ):
         if not isinstance(mdata, md.MuData):
             raise TypeError(f"CrossModalVAE needs a MuData, got {type(mdata).__name__}.")
-        if not 0 <= linear_blend <= 1:
-            raise ValueError(f"linear_blend must be in [0, 1], got {linear_blend!r}.")
+        if linear_blend != "auto" and not (isinstance(linear_blend, (int, float)) and 0 <= linear_blend <= 1):
+            raise ValueError(f"linear_blend must be 'auto' or in [0, 1], got {linear_blend!r}.")
         super().__init__(mdata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types, n_models=n_models)
-        self.linear_blend = float(linear_blend)
+        self.linear_blend = "auto" if linear_blend == "auto" else float(linear_blend)
+        self.source_selection = bool(source_selection)
+        self.calibration_, self.calibration_obs_names_ = {}, np.empty(0, dtype=str)
         names, positions = self._registered_rows()
         n_paired = len(functools.reduce(np.intersect1d, positions.values()))
-        if n_paired == 0:
-            raise ValueError(f"no sample has all of the modalities {self.modalities}; a translator needs paired samples.")
+        n_multi = int((sum((rows_of(p, np.arange(len(names))) >= 0).astype(int) for p in positions.values()) >= 2).sum())
+        if n_multi == 0:
+            raise ValueError(f"no sample has all of the modalities {self.modalities}, nor two of them; a translator needs paired samples.")
         self._model_summary_string = (
             f"CrossModalVAE on {', '.join(f'{m} ({self.data_types_[m]})' for m in self.modalities)}: "
             f"{len(names)} samples, {n_paired} with every modality; n_latent={n_latent}, "
@@ -411,9 +514,10 @@ class CrossModalVAE(_VAEModel):
         Parameters
         ----------
         mdata
-            The data; samples may lack some modalities.
+            The data; samples may lack some modalities (they train what they have).
         modalities
-            The modalities to model, e.g. ``["mrna", "meth"]``.
+            The modalities to model, e.g. ``["mrna", "meth", "mirna", "prot"]`` (at most
+            :data:`MAX_MODALITIES`).
         labels_key
             ``mdata.obs`` column with a class label; recorded for evaluation and plots, not used
             in training.
@@ -421,6 +525,8 @@ class CrossModalVAE(_VAEModel):
             Matrix of each modality to model instead of ``.X``.
         """
         modalities = check_modality_list(mdata, modalities)
+        if len(modalities) > MAX_MODALITIES:
+            raise ValueError(f"a CrossModalVAE takes at most {MAX_MODALITIES} modalities (one ridge map per source set), got {len(modalities)}.")
         check_labels_key(mdata, labels_key)
         register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
 
@@ -441,6 +547,8 @@ class CrossModalVAE(_VAEModel):
         align_weight: float = 1.0,
         cross_weight: float = 1.0,
         validation_fraction: float = 0.1,
+        calibration_fraction: float = 0.2,
+        refit: bool = True,
         patience: int | None = None,
         accelerator: str = "auto",
         devices="auto",
@@ -449,7 +557,8 @@ class CrossModalVAE(_VAEModel):
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
-        """Train on every registered sample, from weights drawn anew from ``seed``.
+        """Train on every registered sample except the calibration samples, from weights drawn
+        anew from ``seed``.
 
         Parameters
         ----------
@@ -472,7 +581,23 @@ class CrossModalVAE(_VAEModel):
             Weight of cross-reconstruction (decoding modality B from A's code): the term that
             makes translation work.
         validation_fraction
-            Fraction of the samples with every modality held out to pick the best epoch.
+            Fraction of the (non-calibration) samples with every modality held out to pick the
+            best epoch.
+        calibration_fraction
+            Fraction of the samples with two or more modalities (at least
+            :data:`MIN_CALIBRATION`) held out from training altogether: on them the blend weight
+            of the ridge map is chosen and the conformal intervals of :meth:`predict_interval`
+            are calibrated. Interval coverage on new samples is only guaranteed by samples the
+            model never saw. 0.2 trades a fifth of the training samples (the ridge maps are then
+            refitted on all of them) for a calibration set of about 50 samples in a cohort of
+            250. 0: no intervals, and ``linear_blend="auto"`` falls back to 0.5.
+        refit
+            After calibrating, train the members again on every sample (calibration samples
+            included; same seeds), and use those. On a few hundred samples a fifth more data
+            is worth much to the VAE; the blend weights and interval scores from the first
+            training are kept: the refitted model is at least as accurate on average, so its
+            intervals err on the wide side. Doubles the training time; False keeps the first
+            training (exactly calibrated, less accurate).
         patience
             Epochs without improvement before stopping; None: about 150 optimiser steps
             worth, between 5 and 30 epochs, so small and large data sets stop alike.
@@ -486,111 +611,262 @@ class CrossModalVAE(_VAEModel):
         precision
             Lightning's precision, e.g. ``"bf16-mixed"`` or ``"16-mixed"`` on a GPU; None: 32-bit.
         seed
-            Seed of weights, noise, batch order and validation split.
+            Seed of weights, noise, batch order, validation and calibration split.
         progress_bar
             Show a progress bar over epochs.
         """
         self._train(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
             kl_warmup_fraction=kl_warmup_fraction, align_weight=align_weight, cross_weight=cross_weight,
-            validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
-            strategy=strategy, precision=precision, seed=seed, progress_bar=progress_bar,
+            validation_fraction=validation_fraction, calibration_fraction=calibration_fraction, refit=refit, patience=patience,
+            accelerator=accelerator, devices=devices, strategy=strategy, precision=precision, seed=seed,
+            progress_bar=progress_bar,
         )
 
-    def _check_pair(self, source: str, target: str) -> None:
-        for arg, mod in (("source", source), ("target", target)):
+    def _check_pair(self, source, target: str) -> tuple[str, ...]:
+        """``source`` (a name or a list) as a tuple in the model's modality order, checked."""
+        if target not in self.modalities:
+            raise KeyError(f"target={target!r}: the model was trained on {self.modalities}, not on {target!r}.")
+        sources = [source] if isinstance(source, str) else list(source)
+        if not sources:
+            raise ValueError("source is empty: name one or more modalities, or None for every modality a sample has.")
+        for mod in sources:
             if mod not in self.modalities:
-                raise KeyError(f"{arg}={mod!r}: the model was trained on {self.modalities}, not on {mod!r}.")
-        if source == target:
-            raise ValueError(f"source and target are both {source!r}; translation needs two modalities.")
+                raise KeyError(f"source={mod!r}: the model was trained on {self.modalities}, not on {mod!r}.")
+        if target in sources:
+            raise ValueError(f"source and target both contain {target!r}; translation needs two modalities.")
+        if len(set(sources)) != len(sources):
+            raise ValueError(f"source names a modality twice: {sources}.")
+        return tuple(m for m in self.modalities if m in sources)
+
+    def _groups(self, data, source, target: str) -> tuple[pd.Index, list[tuple[tuple[str, ...], np.ndarray]]]:
+        """The samples a translation covers, and which of them use which source set.
+
+        An explicit ``source``: the samples that have every source (in the first source's order),
+        one group. ``None``: every sample of ``data.obs_names`` with at least one modality
+        besides ``target``, grouped by the set of modalities it has.
+        """
+        if source is not None:
+            sources = self._check_pair(source, target)
+            first = source if isinstance(source, str) else list(source)[0]
+            obs = self._modality_adata(data, first).obs_names
+            for m in sources:
+                obs = obs[obs.isin(self._modality_adata(data, m).obs_names)]
+            return obs, [(sources, np.arange(len(obs)))]
+        self._check_pair([m for m in self.modalities if m != target], target)
+        if not isinstance(data, md.MuData):
+            raise TypeError("source=None needs a MuData (a sample's modalities are read from it); pass source= for an AnnData.")
+        available = [m for m in self.modalities if m != target and m in data.mod]
+        if not available:
+            raise KeyError(f"the data has none of the modalities {[m for m in self.modalities if m != target]} to translate {target!r} from.")
+        has = np.column_stack([data.obs_names.isin(data.mod[m].obs_names) for m in available])
+        keep = has.any(axis=1)
+        obs = data.obs_names[keep]
+        patterns = has[keep]
+        groups = []
+        for pattern in np.unique(patterns, axis=0):
+            rows = np.flatnonzero((patterns == pattern).all(axis=1))
+            groups.append((tuple(m for m, p in zip(available, pattern) if p), rows))
+        return obs, groups
+
+    def _selected(self, sources: tuple[str, ...], target: str) -> tuple[str, ...]:
+        """The subset of ``sources`` used for ``target`` (see ``source_selection``)."""
+        if not self.source_selection or len(sources) == 1:
+            return sources
+        scored = [(self.calibration_[calibration_key(sub, target)]["mse"], -len(sub), sub) for sub in source_sets(list(sources) + [target], target)
+                  if calibration_key(sub, target) in self.calibration_]
+        return min(scored)[2] if scored else sources
+
+    def _blend(self, sources: tuple[str, ...], target: str, linear_blend) -> float:
+        if linear_blend is not None:
+            if not (isinstance(linear_blend, (int, float)) and 0 <= linear_blend <= 1):
+                raise ValueError(f"linear_blend must be in [0, 1], got {linear_blend!r}.")
+            return float(linear_blend)
+        if self.linear_blend != "auto":
+            return float(self.linear_blend)
+        entry = self.calibration_.get(calibration_key(sources, target))
+        return entry["blend"] if entry is not None else 0.5
+
+    def _model_space_prediction(self, data, source, target: str, linear_blend, n_samples: int = 0, generator=None):
+        """Model-space translation of every covered sample: ``(obs_names, prediction, groups)``;
+        with ``n_samples`` draws, the prediction has a leading axis of draws."""
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        obs, groups = self._groups(data, source, target)
+        d = self.module.n_inputs[target]
+        lead = () if n_samples == 0 else (n_samples * len(self.module.members),)
+        out = np.empty((*lead, len(obs), d), dtype=np.float32)
+        cache = {}
+        groups = [(self._selected(sources, target), rows) for sources, rows in groups]
+        for sources, rows in groups:
+            xs = {}
+            for m in sources:
+                if m not in cache:
+                    cache[m] = self._model_space(data, m)
+                Z, names = cache[m]
+                xs[m] = torch.from_numpy(np.ascontiguousarray(Z[names.get_indexer(obs[rows])]))
+            blend = self._blend(sources, target, linear_blend)
+            pred = self.module.translate(xs, target, linear_blend=blend, n_samples=n_samples, generator=generator).numpy()
+            out[..., rows, :] = pred
+        return obs, out, groups
 
     def translate(
         self,
         mdata: md.MuData | ad.AnnData | None = None,
         *,
-        source: str = "mrna",
+        source: str | list[str] | None = "mrna",
         target: str = "meth",
         n_samples: int = 1,
         return_std: bool = False,
         seed: int | None = 0,
         linear_blend: float | None = None,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Predict ``target`` from ``source`` for every sample that has the source.
+        """Predict ``target`` from one or several source modalities.
 
         Parameters
         ----------
         mdata
-            Data with the source modality (a MuData, or the source AnnData itself); default: the
-            registered data. Its source features must equal those of training.
-        source, target
-            Modalities the model was trained on.
+            Data with the source modalities (a MuData, or for one source the source AnnData
+            itself); default: the registered data. Its features must equal those of training.
+        source
+            A modality, a list of modalities (their posteriors are combined as a product of
+            experts with the prior, and the ridge part uses the concatenated sources), or None:
+            for every sample, every modality it has besides ``target``.
+        target
+            The modality to predict.
         n_samples
             1: decode the posterior mean (the best point prediction). More: decode that many
             posterior draws per ensemble member and return their mean, so that ``return_std`` can
             show the spread.
         return_std
             Also return the per-value standard deviation over the posterior draws (needs
-            ``n_samples > 1``): how uncertain the translation is, in the target's units.
+            ``n_samples > 1``). This spread is the VAE's own and is not calibrated: for intervals
+            that cover the truth as often as promised, use :meth:`predict_interval`.
         seed
             Seed of the posterior draws.
         linear_blend
-            Override the model's ``linear_blend`` for this call (0: the VAE alone).
+            Override the blend weight of the ridge map for this call (0: the VAE alone); None:
+            the model's (per source set and target with ``linear_blend="auto"``).
 
         Returns
         -------
-        Array (n samples with the source, n target features) in the target's original units (beta
-        values stay in (0, 1)); rows in the order of the source modality's ``obs_names``. With
-        ``return_std``: ``(mean, std)``.
+        Array (covered samples, target features) in the target's original units (beta values
+        stay in (0, 1)). Rows: one source: the source modality's ``obs_names``; a list: those of
+        them that have every source; None: ``mdata.obs_names`` of the samples with at least one
+        modality besides the target.
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
-        self._check_pair(source, target)
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         if return_std and n_samples < 2:
             raise ValueError("return_std needs n_samples > 1 posterior draws.")
-        data = self.adata if mdata is None else mdata
-        if isinstance(data, ad.AnnData):
-            data = make_mudata({source: data})
-        Z, _ = self._model_space(data, source)
+        self._check_pair(source if source is not None else [m for m in self.modalities if m != target], target)
+        data = self._as_mudata(mdata, source)
         pipeline = self._pipeline(target)
-        x = torch.from_numpy(Z)
-        blend = self.linear_blend if linear_blend is None else float(linear_blend)
-        if not 0 <= blend <= 1:
-            raise ValueError(f"linear_blend must be in [0, 1], got {linear_blend!r}.")
         if n_samples == 1:
-            return pipeline.inverse(self.module.translate(source, target, x, linear_blend=blend).numpy())
+            return pipeline.inverse(self._model_space_prediction(data, source, target, linear_blend)[1])
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
-        draws = self.module.translate(source, target, x, linear_blend=blend, n_samples=int(n_samples), generator=generator).numpy()
+        draws = self._model_space_prediction(data, source, target, linear_blend, n_samples=int(n_samples), generator=generator)[1]
         values = np.stack([pipeline.inverse(d) for d in draws])
         mean = values.mean(axis=0)
         return (mean, values.std(axis=0)) if return_std else mean
 
-    def get_latent_representation(self, mdata: md.MuData | None = None, modality: str | None = None) -> np.ndarray:
-        """Posterior means of the shared latent space.
+    def _as_mudata(self, mdata, source):
+        data = self.adata if mdata is None else mdata
+        if isinstance(data, ad.AnnData):
+            if not isinstance(source, str):
+                raise TypeError("an AnnData holds one modality: pass source=<its modality name>, or pass a MuData.")
+            data = make_mudata({source: data})
+        return data
 
-        ``modality=None``: the joint code of every sample of ``mdata``, the average of the codes of
-        the modalities it has (rows in ``mdata.obs_names`` order). ``modality="mrna"``: the code from
-        that modality's encoder, for the samples that have it.
+    def predict_interval(
+        self,
+        mdata: md.MuData | ad.AnnData | None = None,
+        *,
+        source: str | list[str] | None = "mrna",
+        target: str = "meth",
+        level: float = 0.9,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Prediction intervals for :meth:`translate`, calibrated on samples held out from training.
+
+        Split-conformal on normalised residuals: on the calibration samples (see
+        :meth:`train`), in model space (z-scored; beta values in logit space), each residual is
+        divided by its feature's root mean squared calibration residual; the interval is the
+        point translation plus or minus that feature's scale times the ``level`` quantile of
+        these scores, pooled over all features, and is then mapped back to the original units
+        (monotone per feature, so beta values stay in (0, 1)).
+
+        Why normalised and pooled: features differ widely in how well they can be predicted, so
+        one width for all would over-cover the easy ones and under-cover the hard ones; a
+        quantile per feature would rest on the few dozen calibration samples alone and be
+        noisy (and wider, by the finite-sample correction). Pooling the normalised scores over
+        features estimates one quantile from thousands of values; the per-feature scale carries
+        the differences. Coverage is guaranteed on average over features and new samples
+        exchangeable with the calibration ones, not for every feature separately.
+
+        Parameters
+        ----------
+        mdata, source, target
+            As in :meth:`translate`; the same rows.
+        level
+            Intended fraction of true values inside their interval, in (0, 1).
+
+        Returns
+        -------
+        ``(lower, upper)``, arrays shaped like :meth:`translate`'s output, original units.
+        """
+        if not (isinstance(level, (int, float)) and 0 < level < 1):
+            raise ValueError(f"level must be in (0, 1), got {level!r}.")
+        self._check_pair(source if source is not None else [m for m in self.modalities if m != target], target)
+        data = self._as_mudata(mdata, source)
+        obs, pred, groups = self._model_space_prediction(data, source, target, None)
+        lower, upper = np.empty_like(pred), np.empty_like(pred)
+        for sources, rows in groups:
+            entry = self.calibration_.get(calibration_key(sources, target))
+            if entry is None:
+                raise ValueError(
+                    f"no calibration for {'+'.join(sources)} -> {target}: train with calibration_fraction > 0 "
+                    f"and at least {MIN_CALIBRATION} held-out samples that have {', '.join((*sources, target))}."
+                )
+            half = conformal_quantile(entry["scores"], entry["n_samples"], level) * entry["scale"]
+            lower[rows] = pred[rows] - half
+            upper[rows] = pred[rows] + half
+        pipeline = self._pipeline(target)
+        return pipeline.inverse(lower), pipeline.inverse(upper)
+
+    def get_latent_representation(self, mdata: md.MuData | None = None, modality: str | None = None) -> np.ndarray:
+        """Posterior means of the shared latent space (the first ensemble member's).
+
+        ``modality=None``: the joint code of every sample of ``mdata``, the product of experts of
+        the modalities it has (rows in ``mdata.obs_names`` order). ``modality="mrna"``: the code
+        from that modality's encoder, for the samples that have it.
         """
         data = self.adata if mdata is None else mdata
         if modality is not None:
             if modality not in self.modalities:
                 raise KeyError(f"modality={modality!r}: the model was trained on {self.modalities}.")
             return self._encode(data, modality)[0]
-        total = np.zeros((data.n_obs, self.module.n_latent), dtype=np.float64)
-        count = np.zeros(data.n_obs)
+        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        member = self.module.members[0]
+        experts, weights = [], []
         for mod in self.modalities:
             if mod not in data.mod:
                 continue
-            codes, obs = self._encode(data, mod)
+            Z, obs = self._model_space(data, mod)
             rows = data.obs_names.get_indexer(obs)
-            total[rows] += codes
-            count[rows] += 1
+            full = np.zeros((data.n_obs, Z.shape[1]), dtype=np.float32)
+            full[rows] = Z
+            present = np.zeros(data.n_obs, dtype=np.float32)
+            present[rows] = 1
+            with torch.no_grad():
+                experts.append(member.encoders[mod](torch.from_numpy(full)))
+            weights.append(torch.from_numpy(present))
+        count = torch.stack(weights).sum(dim=0).numpy() if weights else np.zeros(data.n_obs)
         if (count == 0).any():
             missing = data.obs_names[count == 0]
             raise ValueError(f"{len(missing)} sample(s) have none of the modalities {self.modalities}, e.g. {missing[0]}.")
-        return (total / count[:, None]).astype(np.float32)
+        with torch.no_grad():
+            mu, _ = product_of_experts(experts, weights)
+        return mu.numpy()
 
 
 def rows_of(positions: np.ndarray, samples: np.ndarray) -> np.ndarray:
@@ -604,7 +880,7 @@ class _ResidentData:
     """Every sample that has a registered modality, in memory and on the training device: the
     matrices as given (on the CPU, the user's own arrays), transformed batch by batch."""
 
-    def __init__(self, model: _VAEModel, validation_fraction: float, fabric):
+    def __init__(self, model: _VAEModel, validation_fraction: float, fabric, *, calibration_fraction: float = 0.0, seed: int = 0):
         names, raw, positions = model._resident_data()
         self.resident = (raw, positions)
         self.fabric = fabric
@@ -620,10 +896,34 @@ class _ResidentData:
             if not np.array_equal(row, every):  # else every sample, in order: rows index X directly
                 self.row_of[m] = fabric.to_device(torch.from_numpy(row))
             self.transform[m] = Pipeline.from_state(model.pipeline_state_[m]).on_device(fabric.device)
+        # Calibration samples (for blend weights and intervals) come from samples with two or
+        # more modalities, drawn from the seed; they take no part in training at all.
+        count = sum((rows_of(p, every) >= 0).astype(int) for p in positions.values())
+        multi = np.flatnonzero(count >= 2)
+        n_cal = int(round(calibration_fraction * len(multi)))
+        if 0 < n_cal < MIN_CALIBRATION:
+            warnings.warn(
+                f"calibration_fraction={calibration_fraction} gives {n_cal} calibration samples, fewer than "
+                f"{MIN_CALIBRATION}: none are held out, so there are no intervals and linear_blend='auto' falls "
+                "back to 0.5.",
+                stacklevel=4,
+            )
+            n_cal = 0
+        self.calibration = np.sort(np.random.default_rng([seed, 1]).permutation(multi)[:n_cal]) if n_cal else np.empty(0, dtype=np.int64)
+        self.all_complete = functools.reduce(np.intersect1d, positions.values())
+        self.validation_fraction = validation_fraction
+        self._split()
+
+    def _split(self) -> None:
         # Validation rows come from samples with every modality: translation is what is validated.
-        self.complete = functools.reduce(np.intersect1d, positions.values())
-        self.n_val = int(round(validation_fraction * len(self.complete)))
-        self.n_train = self.n_obs - self.n_val
+        self.complete = np.setdiff1d(self.all_complete, self.calibration)
+        self.n_val = int(round(self.validation_fraction * len(self.complete)))
+        self.n_train = self.n_obs - len(self.calibration) - self.n_val
+
+    def release_calibration(self) -> None:
+        """Train on the calibration samples too from now on."""
+        self.calibration = np.empty(0, dtype=np.int64)
+        self._split()
 
     def take(self, rows: torch.Tensor) -> tuple[dict, dict]:
         """Model-space rows (zeros where a sample lacks a modality) and presence masks."""
@@ -639,7 +939,7 @@ class _ResidentData:
 
     def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
         val_idx = np.sort(np.random.default_rng(member_seed).permutation(self.complete)[: self.n_val])
-        train_idx = np.setdiff1d(np.arange(self.n_obs), val_idx)
+        train_idx = np.setdiff1d(np.arange(self.n_obs), np.union1d(val_idx, self.calibration))
         batches = ResidentBatches(self.take, train_idx, batch_size, rng, device=self.fabric.device, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
         val_t = torch.as_tensor(val_idx, dtype=torch.long, device=self.fabric.device)
         n_features = sum(X.shape[1] for X in self.X.values())
@@ -651,6 +951,7 @@ class _OnDiskData:
     """A backed modality: blocks read from disk per epoch; only the validation rows in memory."""
 
     resident = None  # no closed-form linear maps: they would need the whole matrix
+    calibration = np.empty(0, dtype=np.int64)
 
     def __init__(self, model: _VAEModel, adata: ad.AnnData, modality: str | None, validation_fraction: float, buffer_mb: float, fabric):
         self.key, self.fabric = model._key(modality), fabric
