@@ -71,8 +71,8 @@ def data(setting: str) -> tuple[ad.AnnData, str]:
     return modality(og.datasets.tcga_brca_2012(), mod, "pam50"), "pam50"
 
 
-def run(settings: list[str], seeds: tuple[int, ...]) -> pd.DataFrame:
-    old = pd.read_csv(CSV) if CSV.exists() else pd.DataFrame()
+def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.DataFrame:
+    old = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
     rows = []
     for setting in settings:
         adata, labels_key = data(setting)
@@ -105,8 +105,8 @@ def run(settings: list[str], seeds: tuple[int, ...]) -> pd.DataFrame:
                 })
             new = pd.DataFrame(rows)
             keep = old[~old.set_index(["setting", "seed"]).index.isin(new.set_index(["setting", "seed"]).index)] if len(old) else old
-            pd.concat([keep, new], ignore_index=True).to_csv(CSV, index=False)  # after every run
-    return pd.read_csv(CSV)
+            pd.concat([keep, new], ignore_index=True).to_csv(csv, index=False)  # after every run
+    return pd.read_csv(csv)
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -203,8 +203,12 @@ def main() -> None:
     parser.add_argument("--page-only", action="store_true")
     parser.add_argument("--settings", nargs="*", default=SETTINGS)
     parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
+    parser.add_argument("--part", default="", help="write generation_<part>.csv (runs in parallel); the page reads them all")
     args = parser.parse_args()
-    results = pd.read_csv(CSV) if args.page_only else run(args.settings, tuple(args.seeds))
+    if not args.page_only:
+        run(args.settings, tuple(args.seeds), CSV.with_name(f"generation_{args.part}.csv") if args.part else CSV)
+    parts = [CSV] + sorted(CSV.parent.glob("generation_*.csv"))
+    results = pd.concat([pd.read_csv(p) for p in parts if p.exists() and "augmentation" not in p.name], ignore_index=True)
     PAGE.write_text(page(results))
     print(f"wrote {PAGE}", file=sys.stderr)
 
