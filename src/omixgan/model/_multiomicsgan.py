@@ -15,7 +15,7 @@ from ._base import (
     register,
     synthetic_adata,
 )
-from ._omicsgan import MARGINALS, MIN_SAMPLES_PER_CLASS, _GANModel, check_class_sizes
+from ._omicsgan import MARGINALS, MIN_CLASS_SIZE, _GANModel, check_class_sizes
 
 
 class MultiOmicsGAN(_GANModel):
@@ -62,7 +62,7 @@ class MultiOmicsGAN(_GANModel):
             raise KeyError(f"data_types names modalities the model was not set up with: {sorted(unknown)}.")
         names = self._complete_samples(mdata)
         labels = self._labels(mdata, names)
-        check_class_sizes(labels, MIN_SAMPLES_PER_CLASS)
+        check_class_sizes(labels, MIN_CLASS_SIZE)
         self.loss, self.marginals, self.data_types = loss, marginals, data_types
         self.var_names_ = {mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities}
         n_inputs = [len(self.var_names_[m]) for m in self.modalities]

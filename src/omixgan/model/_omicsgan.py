@@ -28,7 +28,10 @@ from ._base import (
 #: from a few dozen samples of one class memorises them).
 PER_CLASS_MIN_SAMPLES = 100
 #: Every class needs this many samples: a Gaussian start needs a mean and a spread.
-MIN_SAMPLES_PER_CLASS = 2
+MIN_CLASS_SIZE = 2
+#: The class size from which one residual per class is worth training (what ``per_class=None``
+#: uses; :func:`omixgan.tl.oversample` asks the same).
+MIN_SAMPLES_PER_CLASS = PER_CLASS_MIN_SAMPLES
 MARGINALS = ("auto", "gaussian", "empirical")
 
 
@@ -196,7 +199,7 @@ class _GANModel(OmixModel):
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown or len(set(labels)) != len(self.classes_):
             raise ValueError(f"the registered data's classes changed since the model was built: {sorted(set(labels))} vs {self.classes_}.")
-        check_class_sizes(labels, MIN_SAMPLES_PER_CLASS)
+        check_class_sizes(labels, MIN_CLASS_SIZE)
         rng = seed_everything(seed)
         self.module.reset_parameters(seed)
         n_classes = len(self.classes_)
@@ -397,7 +400,7 @@ class OmicsGAN(_GANModel):
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(adata, modality)
         labels = self._labels(adata, source.obs_names)
-        check_class_sizes(labels, MIN_SAMPLES_PER_CLASS)
+        check_class_sizes(labels, MIN_CLASS_SIZE)
         self.loss, self.marginals, self.data_type = loss, marginals, data_type
         self._init_module(self._n_vars(modality), labels, per_class, n_hidden, n_layers, rank)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
