@@ -116,7 +116,6 @@ def test_step_zero_is_the_shrinkage_gaussian_start():
     from sklearn.covariance import ledoit_wolf
 
     adata = _toy(n_per_class=60, p=4, seed=3)
-    rng = np.random.default_rng(0)
     adata.X[:60] = adata.X[:60] @ np.array([[1, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.5], [0, 0, 0, 1]], dtype=np.float32)
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls")
     gan = og.models.OmicsGAN(adata, marginals="gaussian", n_hidden=16)
@@ -129,7 +128,6 @@ def test_step_zero_is_the_shrinkage_gaussian_start():
     sd = real.std(axis=0)
     expected = ledoit_wolf((real - real.mean(axis=0)) / sd)[0]
     np.testing.assert_allclose(np.corrcoef(out, rowvar=False), expected, atol=0.03)
-    del rng
 
 
 def test_keeps_the_start_when_training_does_not_help():

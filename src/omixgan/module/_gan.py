@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 from torch import nn
 
 from ..nn import mlp
@@ -96,11 +96,6 @@ class EmpiricalMarginals:
             out[:, j] = np.interp(Z[:, j], s, self.grid[:, j])
         out = np.where(Z < s[0], self.grid[0] + (Z - s[0]) * lo, out)
         return np.where(Z > s[-1], self.grid[-1] + (Z - s[-1]) * hi, out)
-
-
-def uniform_scores(n: int) -> np.ndarray:
-    """Probability levels of the grid points of :class:`EmpiricalMarginals` (for tests)."""
-    return ndtr(ndtri((np.arange(n) + 0.5) / n))
 
 
 # --- networks -----------------------------------------------------------------------------------
