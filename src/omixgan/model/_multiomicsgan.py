@@ -67,7 +67,11 @@ class MultiOmicsGAN(_GANModel):
         self.var_names_ = {mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities}
         n_inputs = [len(self.var_names_[m]) for m in self.modalities]
         self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
-        self.pipeline_state_, self.data_types_, self.marginals_ = None, None, None
+        # how each modality is modelled is decided here (shown in the summary); fitted in train()
+        self.data_types_ = {
+            m: default_pipeline(self._matrix(mdata.mod[m][names], m), data_types.get(m), m, mdata.mod[m])[1] for m in self.modalities
+        }
+        self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
             f"MultiOmicsGAN (joint Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
             f"{loss}) on {', '.join(f'{m} ({d})' for m, d in zip(self.modalities, n_inputs))}: "
@@ -113,11 +117,11 @@ class MultiOmicsGAN(_GANModel):
 
     def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)
-        blocks, self.pipeline_state_, self.data_types_ = [], {}, {}
+        blocks, self.pipeline_state_ = [], {}
         for mod in self.modalities:
             self._check_features(self.adata, mod, self.var_names_[mod])
             X = self._matrix(self.adata.mod[mod][names], mod)
-            pipeline, self.data_types_[mod] = default_pipeline(X, self.data_types.get(mod), mod, self.adata.mod[mod])
+            pipeline, _ = default_pipeline(X, str(self.data_types_[mod]), mod, self.adata.mod[mod])
             blocks.append(pipeline.fit_transform(X).astype(np.float64))
             self.pipeline_state_[mod] = pipeline.state()
         return np.hstack(blocks), self._labels(self.adata, names)

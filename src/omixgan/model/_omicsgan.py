@@ -404,7 +404,10 @@ class OmicsGAN(_GANModel):
         self.loss, self.marginals, self.data_type = loss, marginals, data_type
         self._init_module(self._n_vars(modality), labels, per_class, n_hidden, n_layers, rank)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
-        self.pipeline_state_, self.data_type_, self.marginals_ = None, None, None
+        # how the modality is modelled is decided here (a choice, shown in the summary); the
+        # transform itself is fitted in train()
+        _, self.data_type_ = default_pipeline(self._matrix(source, modality), data_type, modality, source)
+        self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
             f"OmicsGAN (Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
             f"{loss}) on {'modality ' + repr(modality) if modality else 'AnnData'}: {source.n_obs} samples x "
@@ -458,7 +461,7 @@ class OmicsGAN(_GANModel):
         source = self._modality_adata(self.adata, modality)
         self._check_features(self.adata, modality, self.var_names_)
         X = self._matrix(source, modality)
-        pipeline, self.data_type_ = default_pipeline(X, self.data_type, modality, source)
+        pipeline, _ = default_pipeline(X, str(self.data_type_), modality, source)
         Z = pipeline.fit_transform(X).astype(np.float64)
         self.pipeline_state_ = pipeline.state()
         return Z, self._labels(self.adata, source.obs_names)
