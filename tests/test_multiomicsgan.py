@@ -59,7 +59,7 @@ def test_evaluate_multiomics_generation(trained):
     names = mdata["meth"].obs_names
     train, reference = mdata[names[:60]].copy(), mdata[names[60:]].copy()
     table = og.tl.evaluate_multiomics_generation(train, {"GAN": gan.sample(25, seed=0)}, reference=reference, labels_key="cls")
-    assert list(table.index) == ["held-out real (control)", "GAN", "class Gaussian per modality", "copy of train"]
+    assert list(table.index) == ["held-out real (control)", "GAN", "class Gaussian per modality", "Gaussian copula per modality", "copy of train"]
     assert {"mrna_two_sample_auc", "meth_dcr_ratio", "joint_two_sample_auc", "cross_correlation_distance"} <= set(table.columns)
     assert table.loc["copy of train", "joint_dcr_ratio"] == 0.0
     # the toy's modalities share a factor beyond the class: independent Gaussians lose that coupling
@@ -115,3 +115,21 @@ def test_translator_consistency_known_answer():
     # breaking the sample-level coupling leaves only what the class explains
     assert r["shuffled within class"] < 0.4 and consistency["shuffled within class"] < 0.4
     assert consistency["class Gaussian per modality"] < 0.4
+    assert consistency["Gaussian copula per modality"] < 0.4
+
+
+def test_joint_start_keeps_the_coupling_between_modalities(tmp_path):
+    """The joint Gaussian start draws both modalities together: the shared factor survives
+    (translator consistency near 1), which per-modality Gaussians lose. Saved and loaded with
+    other data, it samples the same."""
+    train, reference = _coupled(200, seed=1), _coupled(200, seed=2)
+    og.models.MultiOmicsGAN.setup_mudata(train, modalities=["mrna", "prot"], labels_key="cls")
+    gan = og.models.MultiOmicsGAN(train, n_hidden=16)
+    gan.train(max_steps=1, validation_fraction=0.0, progress_bar=False)
+    assert gan.per_class is True and gan.history is None
+    table = og.tl.evaluate_multiomics_generation(train, {"joint": gan.sample(100, seed=0)}, reference=reference, labels_key="cls")
+    assert table.loc["joint", "translator_consistency"] > 0.9
+    assert table.loc["joint", "cross_correlation_distance"] < 0.5 * table.loc["class Gaussian per modality", "cross_correlation_distance"]
+    gan.save(tmp_path / "joint")
+    loaded = og.models.MultiOmicsGAN.load(tmp_path / "joint", reference)
+    np.testing.assert_array_equal(gan.sample(3, seed=2)["prot"].X, loaded.sample(3, seed=2)["prot"].X)

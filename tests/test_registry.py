@@ -70,15 +70,16 @@ def registry_reads(monkeypatch):
 def test_gan_reads_the_registered_layer_and_labels_through_the_registry(registry_reads):
     adata = _adata(layer="data")
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls", layer="data")
-    gan = og.models.OmicsGAN(adata, per_class=False, n_hidden=16)  # .X is NaN: it is not read
+    gan = og.models.OmicsGAN(adata, per_class=False, marginals="gaussian", n_hidden=16)  # .X is NaN: not read
     assert REGISTRY_KEYS.X_KEY in registry_reads and REGISTRY_KEYS.LABELS_KEY in registry_reads
     assert gan.classes_ == ["a", "b"]  # the original category names, not scvi's codes
+    # transforms are fitted in train(); no validation split: the start is fitted on every sample
+    gan.train(max_steps=3, eval_every=3, seed=0, validation_fraction=0.0, progress_bar=False)
     # class means (model space) mapped back weigh up to the layer's feature means
     means = og.pp.Pipeline.from_state(gan.pipeline_state_).inverse(gan.class_mean_)
     np.testing.assert_allclose(
         np.average(means, axis=0, weights=[40, 20]), adata.layers["data"].mean(axis=0), rtol=1e-4
     )
-    gan.train(max_steps=3, eval_every=3, seed=0, progress_bar=False)
     assert list(gan.sample({"b": 4}, seed=0).obs["cls"]) == ["b"] * 4
 
 

@@ -1,4 +1,4 @@
-"""MultiOmicsGAN: all modalities of a sample generated jointly, class-conditional."""
+"""MultiOmicsGAN: all modalities of a sample generated jointly, from a joint Gaussian start."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import mudata as md
 import numpy as np
 
 from ..io._course import make_mudata
-from ..module._gan import MultiOmicsGANModule
+from ..module._gan import LOSSES
 from ..pp import Pipeline
 from ._base import (
     check_labels_key,
@@ -15,30 +15,25 @@ from ._base import (
     register,
     synthetic_adata,
 )
-from ._omicsgan import _GANModel, check_class_sizes
+from ._omicsgan import MARGINALS, MIN_CLASS_SIZE, _GANModel, check_class_sizes
 
 
 class MultiOmicsGAN(_GANModel):
-    """Class-conditional WGAN-GP that generates every modality of a sample at once.
+    """Generator of every modality of a sample at once: a joint Gaussian start plus a residual.
 
-    A shared latent trunk with one head per modality (each head also has a linear path from the
-    noise, so cross-modality coupling can start as a joint Gaussian), and a critic that encodes
-    each modality separately, joins the codes and scores them with a class projection term. Each
-    modality is modelled in its own space (logit for beta values), every class z-scored. Only
-    samples that have every modality are used for training.
+    The modalities are modelled side by side, each in its own space (logit for beta values,
+    standardised), so the start of every class is one Gaussian (or Gaussian copula) over all
+    features: its Ledoit-Wolf correlation keeps the coupling between modalities that the
+    training samples show, within and across modalities. The residual, critic, validation and
+    fallback are those of :class:`~omixgan.models.OmicsGAN`. Only samples that have every
+    modality are used.
 
     Parameters
     ----------
     mdata
         MuData registered with :meth:`setup_mudata`.
-    n_latent
-        Noise dimension; None: the total number of features, clipped to [64, 512], so the linear
-        paths can represent the joint correlation structure.
-    n_hidden
-        Width of the generator's trunk; the critic is half as wide (as in
-        :class:`~omixgan.models.OmicsGAN`).
-    n_layers
-        Hidden layers of the trunk and of the critic.
+    per_class, marginals, loss, rank, n_hidden, n_layers
+        As in :class:`~omixgan.models.OmicsGAN`, over the modalities joined.
     data_types
         ``{modality: "beta" | "gaussian"}``; missing entries are inferred.
     """
@@ -46,7 +41,10 @@ class MultiOmicsGAN(_GANModel):
     def __init__(
         self,
         mdata: md.MuData,
-        n_latent: int | None = None,
+        per_class: bool | None = None,
+        marginals: str = "auto",
+        loss: str = "wgan-gp",
+        rank: int | None = None,
         n_hidden: int = 256,
         n_layers: int = 2,
         data_types: dict | None = None,
@@ -54,31 +52,30 @@ class MultiOmicsGAN(_GANModel):
         if not isinstance(mdata, md.MuData):
             raise TypeError(f"MultiOmicsGAN needs a MuData, got {type(mdata).__name__}.")
         super().__init__(mdata)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+        if marginals not in MARGINALS:
+            raise ValueError(f"marginals must be one of {MARGINALS}, got {marginals!r}.")
         data_types = dict(data_types or {})
         unknown = set(data_types) - set(self.modalities)
         if unknown:
             raise KeyError(f"data_types names modalities the model was not set up with: {sorted(unknown)}.")
         names = self._complete_samples(mdata)
-        blocks, self.pipeline_state_, self.data_types_, self.var_names_ = [], {}, {}, {}
-        for mod in self.modalities:
-            X = self._matrix(mdata.mod[mod][names], mod)
-            pipeline, self.data_types_[mod] = default_pipeline(X, data_types.get(mod), mod, mdata.mod[mod])
-            blocks.append(pipeline.fit_transform(X))
-            self.pipeline_state_[mod] = pipeline.state()
-            self.var_names_[mod] = mdata.mod[mod].var_names.to_numpy(dtype=str)
         labels = self._labels(mdata, names)
-        check_class_sizes(labels, 2)
-        self._fit_class_scaling(np.hstack(blocks), labels)
-        self.history_ = None
-        self.per_class, self.loss = False, "wgan-gp"
-        n_inputs = [b.shape[1] for b in blocks]
-        n_latent = n_latent or int(np.clip(sum(n_inputs), 64, 512))
-        self.module = MultiOmicsGANModule(
-            n_inputs, len(self.classes_), n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, n_hidden_critic=max(n_hidden // 2, 1)
-        )
+        check_class_sizes(labels, MIN_CLASS_SIZE)
+        self.loss, self.marginals, self.data_types = loss, marginals, data_types
+        self.var_names_ = {mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities}
+        n_inputs = [len(self.var_names_[m]) for m in self.modalities]
+        self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
+        # how each modality is modelled is decided here (shown in the summary); fitted in train()
+        self.data_types_ = {
+            m: default_pipeline(self._matrix(mdata.mod[m][names], m), data_types.get(m), m, mdata.mod[m])[1] for m in self.modalities
+        }
+        self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
-            f"MultiOmicsGAN (conditional WGAN-GP) on {', '.join(f'{m} ({d})' for m, d in zip(self.modalities, n_inputs))}: "
-            f"{len(names)} samples with every modality, {len(self.classes_)} class(es), n_latent={n_latent}"
+            f"MultiOmicsGAN (joint Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
+            f"{loss}) on {', '.join(f'{m} ({d})' for m, d in zip(self.modalities, n_inputs))}: "
+            f"{len(names)} samples with every modality, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
         )
         self.init_params_ = self._get_init_params(locals())
 
@@ -118,13 +115,26 @@ class MultiOmicsGAN(_GANModel):
     train = _GANModel.train
     history = _GANModel.history
 
-    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)
-        Z = np.hstack([Pipeline.from_state(self.pipeline_state_[m]).transform(self._matrix(self.adata.mod[m][names], m)) for m in self.modalities])
-        return Z, self._labels(self.adata, names)
+        blocks, self.pipeline_state_ = [], {}
+        for mod in self.modalities:
+            self._check_features(self.adata, mod, self.var_names_[mod])
+            X = self._matrix(self.adata.mod[mod][names], mod)
+            pipeline, _ = default_pipeline(X, str(self.data_types_[mod]), mod, self.adata.mod[mod])
+            blocks.append(pipeline.fit_transform(X).astype(np.float64))
+            self.pipeline_state_[mod] = pipeline.state()
+        return np.hstack(blocks), self._labels(self.adata, names)
 
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> md.MuData:
         """Generate new multi-omics samples in the data's original units.
+
+        Parameters
+        ----------
+        n_per_class
+            Samples per class: an int for every class or ``{class: n}``.
+        seed
+            Seed of the noise; None draws a fresh one.
 
         Returns
         -------

@@ -1,4 +1,4 @@
-"""OmicsGAN: one GAN per class (the course's recipe) or one class-conditional GAN."""
+"""OmicsGAN: a Gaussian start plus an adversarially learned residual, per class or conditional."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..module._gan import LOSSES, GANModule
+from ..module._gan import LOSSES, MAX_RANK, EmpiricalMarginals, GANModule, shrinkage_factor
 from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
-from ..train._gan import FrechetScore, GANTrainConfig, train_pair
+from ..train._gan import GANTrainConfig, ValidationScore, classifier_auc, train_pair
 from ._base import (
     OmixModel,
     check_labels_key,
@@ -23,9 +23,16 @@ from ._base import (
     synthetic_adata,
 )
 
-#: A per-class GAN needs this many training samples in every class; fewer cannot describe a
-#: distribution, and the conditional GAN (per_class=False) shares strength across classes.
-MIN_SAMPLES_PER_CLASS = 10
+#: ``per_class=None`` trains one residual per class when every class has at least this many
+#: samples; below it one conditional residual shares strength across classes (a residual learned
+#: from a few dozen samples of one class memorises them).
+PER_CLASS_MIN_SAMPLES = 100
+#: Every class needs this many samples: a Gaussian start needs a mean and a spread.
+MIN_CLASS_SIZE = 2
+#: The class size from which one residual per class is worth training (what ``per_class=None``
+#: uses; :func:`omixgan.tl.oversample` asks the same).
+MIN_SAMPLES_PER_CLASS = PER_CLASS_MIN_SAMPLES
+MARGINALS = ("auto", "gaussian", "empirical")
 
 
 def check_class_sizes(labels: np.ndarray, minimum: int, hint: str = "") -> None:
@@ -34,26 +41,83 @@ def check_class_sizes(labels: np.ndarray, minimum: int, hint: str = "") -> None:
     if len(small):
         raise ValueError(
             f"class(es) {', '.join(f'{c!r} ({n} samples)' for c, n in small.items())} have fewer than "
-            f"{minimum} samples, too few to train a GAN on.{hint}"
+            f"{minimum} samples, too few to train a generator on.{hint}"
         )
 
 
-class _GANModel(OmixModel):
-    """What the GAN models share: per-class z-scoring, the training loop, generation."""
+def resolve_per_class(per_class: bool | None, labels: np.ndarray) -> bool:
+    if per_class is None:
+        return bool(pd.Series(labels).value_counts().min() >= PER_CLASS_MIN_SAMPLES)
+    if not isinstance(per_class, bool):
+        raise TypeError(f"per_class must be True, False or None (automatic), got {per_class!r}.")
+    return per_class
 
-    def _fit_class_scaling(self, Z: np.ndarray, labels: np.ndarray) -> None:
-        # Every class is learned z-scored: the generator starts at the class's location and scale
-        # and spends its steps on the shape (measured: two-sample AUC 0.97 -> 0.70 at equal steps).
+
+def validation_mask(class_index: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A stratified ``fraction`` of every class (rounded down; none from a class of under 3)."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(class_index), dtype=bool)
+    for k in np.unique(class_index):
+        idx = np.flatnonzero(class_index == k)
+        n_val = int(np.floor(fraction * len(idx))) if len(idx) >= 3 else 0
+        mask[rng.choice(idx, n_val, replace=False)] = True
+    return mask
+
+
+class _Start:
+    """The Gaussian start fitted on some rows of the pipeline-space matrix: optional empirical
+    marginals (normal scores), per-class location and scale, per-class shrinkage factor."""
+
+    def __init__(self, Z: np.ndarray, class_index: np.ndarray, n_classes: int, marginals: str, rank: int):
+        self.marginals = EmpiricalMarginals().fit(Z) if marginals == "empirical" else None
+        W = self.to_model(Z)
+        rows = [class_index == k for k in range(n_classes)]
+        self.mean = np.stack([W[r].mean(axis=0) for r in rows])
+        sd = np.stack([W[r].std(axis=0) for r in rows])
+        self.std = np.where(sd > 0, sd, 1.0)
+        factors = [shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank) for k, r in enumerate(rows)]
+        self.loadings, self.diags = [f[0] for f in factors], [f[1] for f in factors]
+
+    def to_model(self, Z: np.ndarray) -> np.ndarray:
+        return Z if self.marginals is None else self.marginals.transform(Z)
+
+    def to_pipeline(self, W: np.ndarray) -> np.ndarray:
+        return W if self.marginals is None else self.marginals.inverse(W)
+
+    def draw(self, k: int, noise: np.ndarray) -> np.ndarray:
+        """Standardised-space draws of class ``k`` from ``noise`` (rank + features columns)."""
+        r = self.loadings[k].shape[1]
+        return noise[:, :r] @ self.loadings[k].T + noise[:, r:] * self.diags[k]
+
+    def to_pipeline_from_class(self, k: int, S: np.ndarray) -> np.ndarray:
+        return self.to_pipeline(S * self.std[k] + self.mean[k])
+
+
+class _GANModel(OmixModel):
+    """What the GAN models share: the Gaussian start, the training loop, generation.
+
+    Subclasses set ``classes_`` and build ``self.module`` in ``__init__`` (shapes only) and
+    implement ``_fit_pipelines`` (fit the per-modality transforms in :meth:`train`, returning the
+    model-space matrix and labels) and ``_pipeline_inverse``.
+    """
+
+    def _init_module(self, n_features: int, labels: np.ndarray, per_class, n_hidden: int, n_layers: int, rank: int | None):
         self.classes_ = sorted(np.unique(labels).tolist())
-        class_index = np.searchsorted(self.classes_, labels)
-        self.class_mean_ = np.stack([Z[class_index == k].mean(axis=0) for k in range(len(self.classes_))])
-        sd = np.stack([Z[class_index == k].std(axis=0) for k in range(len(self.classes_))])
-        self.class_std_ = np.where(sd > 0, sd, 1.0)
+        self.per_class = resolve_per_class(per_class, labels)
+        largest = int(pd.Series(labels).value_counts().max())
+        rank = rank or min(n_features, MAX_RANK, max(largest - 1, 1))
+        self.module_config_ = {
+            "n_input": n_features, "n_classes": len(self.classes_), "per_class": self.per_class, "rank": int(rank),
+            "n_hidden": n_hidden, "n_layers": n_layers, "n_hidden_critic": max(n_hidden // 2, 1),
+        }
+        self.module = GANModule(**self.module_config_)
+        self.history_, self.marginal_grid_, self.class_mean_, self.class_std_ = None, None, None, None
+        self.start_scores_ = None
 
     # --- training -------------------------------------------------------------------------------
     def train(
         self,
-        max_steps: int = 1200,
+        max_steps: int = 600,
         *,
         batch_size: int = 128,
         n_critic: int = 2,
@@ -62,7 +126,8 @@ class _GANModel(OmixModel):
         ema_decay: float | None = 0.98,
         gp_weight: float = 10.0,
         clip_value: float = 0.01,
-        eval_every: int = 25,
+        eval_every: int = 50,
+        validation_fraction: float = 0.2,
         accelerator: str = "auto",
         devices="auto",
         strategy: str = "auto",
@@ -70,13 +135,28 @@ class _GANModel(OmixModel):
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
-        """Train the GAN(s) on every registered sample, from weights drawn anew from ``seed``.
+        """Fit the transforms and the Gaussian start, then learn the residual, all from ``seed``.
+
+        Steps: (1) fit each modality's transform (logit for beta values, standardisation) on the
+        registered samples; (2) hold out ``validation_fraction`` of every class; (3) fit the
+        start on the rest: per class, mean, scale and a Ledoit-Wolf shrunk correlation, in the
+        pipeline's space (``marginals="gaussian"``) or after mapping every feature to normal
+        scores through its empirical distribution (``"empirical"``, a Gaussian copula;
+        ``"auto"`` keeps whichever scores better on the validation samples); (4) train the
+        residual adversarially from zero, scoring snapshots on the validation samples (see
+        :class:`~omixgan.train._gan.ValidationScore`: marginals, joint kernel distance, a guard
+        against copying) and keep the start unless a snapshot beats it, and a random forest on
+        the validation samples finds the snapshot harder to detect than the start by at least
+        0.5 / sqrt(number of validation samples) in AUC (about two standard errors: a lucky
+        score on a few samples does not replace the start); (5) when the start was
+        kept, refit it on every sample. Everything fitted is saved with the model, so
+        :meth:`load` with other data never refits.
 
         Parameters
         ----------
         max_steps
-            Generator updates per GAN. The best snapshot (see ``eval_every``) is kept, so more
-            steps cost time but rarely hurt.
+            Generator updates per residual. The best validated snapshot is kept, so more steps
+            cost time but cannot make the model worse than its start.
         batch_size
             Samples per step (smaller classes use the whole class).
         n_critic
@@ -93,110 +173,199 @@ class _GANModel(OmixModel):
         clip_value
             Critic weight clipping (``loss="wgan"``; 0.01 as in Arjovsky et al.).
         eval_every
-            Every this many steps, generate 1000 samples from fixed noise and compare them with the
-            class's training samples (Fréchet distance of Gaussian fits); the best snapshot is
-            kept. Adversarial losses do not say when a GAN is good; this does.
+            Score a snapshot every this many steps (1000 samples per class from fixed noise).
+        validation_fraction
+            Share of every class held out of training to choose the start and the snapshot
+            (classes of under 3 samples lend none). 0 skips validation: the start is kept.
         accelerator, devices
-            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible, and
-            the data then lives on the GPU for the whole training (noise is drawn there too).
+            Lightning Fabric's hardware arguments; ``"auto"`` uses a GPU when one is visible.
         strategy
-            Lightning's strategy, e.g. ``"ddp"`` with ``devices=4`` for data-parallel training
-            on four GPUs (or CPU processes); ``batch_size`` is per process. Run DDP from a script:
-            Lightning starts the other processes by running it again.
+            Lightning's strategy, e.g. ``"ddp"`` with ``devices=4``; ``batch_size`` is per
+            process. Run DDP from a script: Lightning starts the other processes by running it
+            again.
         precision
             Lightning's precision, e.g. ``"bf16-mixed"`` on a GPU; None: 32-bit.
         seed
-            Seed of weights, noise and batch order: the same seed gives the same model.
+            Seed of the split, weights, noise and batch order: the same seed gives the same model.
         progress_bar
             Show a progress bar.
         """
-        Z, labels = self._training_data()
         for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("n_critic", n_critic), ("eval_every", eval_every)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not 0 <= validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
+        Z, labels = self._fit_pipelines()
+        unknown = sorted(set(labels) - set(self.classes_))
+        if unknown or len(set(labels)) != len(self.classes_):
+            raise ValueError(f"the registered data's classes changed since the model was built: {sorted(set(labels))} vs {self.classes_}.")
+        check_class_sizes(labels, MIN_CLASS_SIZE)
         rng = seed_everything(seed)
         self.module.reset_parameters(seed)
-        fabric = make_fabric(accelerator, devices, strategy, precision)
+        n_classes = len(self.classes_)
         class_index = np.searchsorted(self.classes_, labels)
-        Z = np.asarray(Z, dtype=np.float32)
-        for k in range(len(self.classes_)):  # in place, class by class: no n x features float64 copies
-            rows = class_index == k
-            Z[rows] = (Z[rows] - self.class_mean_[k]) / self.class_std_[k]
-        config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
-        n_pairs = len(self.module.generators)
-        bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)
+        val = validation_mask(class_index, validation_fraction, seed)
+        fit = ~val
+        rank = self.module_config_["rank"]
+        scorers = {}
+        for k in range(n_classes):
+            if val[class_index == k].any():
+                # scored in the pipeline's space, standardised with the class's fitting rows
+                rows = fit & (class_index == k)
+                m, s = Z[rows].mean(axis=0), Z[rows].std(axis=0)
+                s = np.where(s > 0, s, 1.0)
+                scorers[k] = (m, s, ValidationScore((Z[val & (class_index == k)] - m) / s, (Z[rows] - m) / s))
+        noise = np.random.default_rng(seed).standard_normal((SCORE_SAMPLES, rank + Z.shape[1]))
+
+        def start_score(start: _Start) -> float:
+            return float(np.mean([sc((start.to_pipeline_from_class(k, start.draw(k, noise)) - m) / s)[0] for k, (m, s, sc) in scorers.items()]))
+
+        choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
+        self.start_scores_ = {}
+        if scorers:
+            starts = {c: _Start(Z[fit], class_index[fit], n_classes, c, rank) for c in choices}
+            self.start_scores_ = {c: start_score(st) for c, st in starts.items()}
+            self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
+        else:  # nothing to validate with: the simplest start, and no residual
+            self.marginals_ = "gaussian" if self.marginals == "auto" else self.marginals
+        start = starts[self.marginals_] if scorers else _Start(Z, class_index, n_classes, self.marginals_, rank)
+        self._set_start(start)
+
         history = []
-        self.module.train()
-        for pair in range(n_pairs):
-            # a conditional GAN trains on every row: Z itself, not a copy of it
-            X = fabric.to_device(torch.from_numpy(Z[class_index == pair] if self.per_class else Z))
-            y = None if self.per_class else fabric.to_device(torch.from_numpy(class_index).long())
-            scores = [FrechetScore(Z[class_index == k]) for k in ([pair] if self.per_class else range(len(self.classes_)))]
-            h = train_pair(
-                fabric, self.module.generators[pair], self.module.critics[pair], X, y,
-                n_latent=self.module.n_latent, config=config, rng=rng, scores=scores, progress_bar=bar,
-            )
-            label = self.classes_[pair] if self.per_class else "all"
-            history.append(pd.DataFrame({k: v for k, v in h.items() if k != "best_step"}).assign(gan=label))
-        bar.close()
-        self.module.eval()
-        self.module.to("cpu")
-        self.history_ = pd.concat(history, ignore_index=True)
+        if scorers:
+            fabric = make_fabric(accelerator, devices, strategy, precision)
+            W = start.to_model(Z[fit]).astype(np.float32)
+            cls_fit = class_index[fit]
+            for k in range(n_classes):
+                W[cls_fit == k] = (W[cls_fit == k] - start.mean[k]) / start.std[k]
+            config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
+            n_pairs = len(self.module.generators)
+            bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)
+            self.module.train()
+            for pair in range(n_pairs):
+                members = [pair] if self.per_class else list(range(n_classes))
+                scored = [k for k in members if k in scorers]
+                if not scored:
+                    continue  # no validation samples for this class: its start stays
+                X = fabric.to_device(torch.from_numpy(W[cls_fit == pair] if self.per_class else W))
+                y = None if self.per_class else fabric.to_device(torch.from_numpy(cls_fit).long())
+
+                def evaluate(net, z, scored=scored):
+                    values = []
+                    for k in scored:
+                        yk = None if self.per_class else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        S = net(z, yk).float().cpu().numpy().astype(np.float64)
+                        m, s, sc = scorers[k]
+                        values.append(sc((start.to_pipeline_from_class(k, S) - m) / s))
+                    return tuple(np.mean(values, axis=0))
+
+                def confirm(net, z, scored=scored):
+                    real, generated = [], []
+                    for k in scored:
+                        yk = None if self.per_class else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        S = net(z, yk).float().cpu().numpy().astype(np.float64)
+                        m, s, _ = scorers[k]
+                        real.append((Z[val & (class_index == k)] - m) / s)
+                        generated.append((start.to_pipeline_from_class(k, S) - m) / s)
+                    return classifier_auc(real, generated, seed=seed)
+
+                n_val = int(sum((val & (class_index == k)).sum() for k in scored))
+
+                h = train_pair(
+                    fabric, self.module.generators[pair], self.module.critics[pair], X, y,
+                    n_latent=self.module.n_latent, config=config, rng=rng, evaluate=evaluate,
+                    confirm=confirm, confirm_margin=0.5 / np.sqrt(n_val), progress_bar=bar,
+                )
+                label = self.classes_[pair] if self.per_class else "all"
+                best = h.pop("best_step")[0]
+                history.append(pd.DataFrame(h).assign(gan=label, kept=lambda d, b=best: d["step"] == b))
+            bar.close()
+            self.module.eval()
+            self.module.to("cpu")
+            if not any(frame.loc[frame["kept"], "step"].gt(0).any() for frame in history):
+                # nothing beat the start: the same start, fitted on every sample
+                self._set_start(_Start(Z, class_index, n_classes, self.marginals_, rank))
+        self.history_ = pd.concat(history, ignore_index=True) if history else None
         self.is_trained_ = True
+
+    def _set_start(self, start: _Start) -> None:
+        self.marginal_grid_ = None if start.marginals is None else start.marginals.grid.astype(np.float32)
+        self.class_mean_, self.class_std_ = start.mean.astype(np.float32), start.std.astype(np.float32)
+        self.module.set_start(start.loadings, start.diags)
+        for generator in self.module.generators:
+            generator.zero_residual()
 
     @property
     def history(self) -> pd.DataFrame | None:
-        """Per evaluation: ``gan`` (class, or "all" for a conditional GAN), ``step``,
-        ``critic_loss``, ``generator_loss``, ``score`` (Fréchet distance to the class's training
-        samples; the snapshot with the lowest was kept)."""
+        """Per evaluation: ``gan`` (class, or "all" for a conditional residual), ``step`` (0: the
+        Gaussian start), ``critic_loss``, ``generator_loss``, ``score`` (distance to the
+        validation samples, lower is better) and ``kept`` (the snapshot kept). None when nothing
+        was trained (no validation samples)."""
         return self.history_
 
     def _generate(self, n_per_class, seed) -> tuple[np.ndarray, np.ndarray]:
-        """Model-space rows and their labels, ``n_per_class`` per class."""
+        """Pipeline-space rows and their labels, ``n_per_class`` per class."""
         self._check_if_trained(warn=False, message="the model is not trained yet: call train() before sample().")
         counts = resolve_counts(n_per_class, self.classes_)
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
         device = next(self.module.parameters()).device
+        marginals = None if self.marginal_grid_ is None else EmpiricalMarginals(self.marginal_grid_)
         blocks, labels = [np.empty((0, self.class_mean_.shape[1]), dtype=np.float32)], []
         for cls_name, n in counts.items():
             if n == 0:
                 continue
             k = self.classes_.index(cls_name)
-            Z = self.module.generate(k, n, generator, device).float().cpu().numpy()
-            blocks.append(Z * self.class_std_[k] + self.class_mean_[k])
+            S = self.module.generate(k, n, generator, device).float().cpu().numpy().astype(np.float64)
+            W = S * self.class_std_[k] + self.class_mean_[k]
+            blocks.append((W if marginals is None else marginals.inverse(W)).astype(np.float32))
             labels += [cls_name] * n
-        return np.vstack(blocks).astype(np.float32), np.asarray(labels)
+        return np.vstack(blocks), np.asarray(labels)
+
+
+#: Noise draws that score a candidate start on the validation samples.
+SCORE_SAMPLES = 1000
 
 
 class OmicsGAN(_GANModel):
-    """Generative adversarial network for the samples of one omics modality.
+    """Generator for the samples of one omics modality: a Gaussian start plus a learned residual.
+
+    Each class starts exactly at a shrinkage Gaussian (Ledoit-Wolf correlation, the class's
+    mean and scale) in model space, optionally after mapping every feature to normal scores
+    through its empirical distribution (a Gaussian copula, which keeps each feature's observed
+    shape). A residual network, zero at the start, is trained adversarially (WGAN-GP) to add what
+    the start misses; snapshots are judged on validation samples held out of training, and the
+    start is kept when no snapshot beats it. So the model is never worse than its start on held-out
+    data, up to the noise of a small validation set.
 
     Parameters
     ----------
     adata
         AnnData or MuData registered with :meth:`setup_anndata` / :meth:`setup_mudata`.
     per_class
-        ``True``: one independent GAN per class, each trained only on that class's samples (the
-        course's request; no class can leak into another). ``False``: one class-conditional GAN
-        (class embedding in the generator, projection critic), which shares what classes have in
-        common and so copes better with small classes. Either way every class is learned z-scored
-        (its mean and standard deviation are restored on output), so the networks spend their
-        capacity on the shape of the distribution.
+        ``True``: one residual (and critic) per class, trained only on that class (no class can
+        leak into another). ``False``: one class-conditional residual shared by all classes,
+        which lends small classes the strength of the others. None (default): per class when
+        every class has at least 100 samples, else conditional. The start is per class either way.
+    marginals
+        ``"empirical"``: the start is a Gaussian copula (each feature's empirical distribution,
+        pooled over classes, mapped to normal scores); ``"gaussian"``: a Gaussian in the
+        pipeline's space; ``"auto"`` (default): whichever is closer to the validation samples.
+        Real tumours have skewed and heavy-tailed features, where the copula is far better;
+        simulated Gaussian data favours the plain Gaussian.
     loss
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
         ``"wgan"`` (weight clipping) or ``"gan"`` (the original minimax, non-saturating form).
-    n_latent
-        Noise dimension. None: as many as features (at least 64, at most 512), so the generator's
-        linear path can represent any correlation structure of the data.
+    rank
+        Rank of each class's covariance factor (the linear noise path). None: the largest
+        class's size minus one, at most 256 and at most the number of features, which
+        represents the Ledoit-Wolf estimate exactly up to that size; any rest of a feature's
+        variance goes through a per-feature noise term, so variances stay exact.
     n_hidden
-        Width of the generator's hidden layers. The critic is half as wide: on classes of a few
-        hundred samples a narrower critic keeps the game balanced (measured, see benchmarks).
+        Width of the residual's hidden layers; the critic is half as wide (on classes of a few
+        hundred samples a narrower critic keeps the game balanced).
     n_layers
-        Hidden layers of generator and critic.
-    linear_path
-        Add an affine map from noise to output beside the generator's MLP: omics classes are close
-        to Gaussian, which the linear path represents exactly; the MLP learns the rest.
+        Hidden layers of residual and critic.
     data_type
         ``"beta"`` (values in [0, 1], modelled in logit space), ``"gaussian"`` or None (inferred:
         ``"beta"`` when every value lies in [0, 1]).
@@ -213,49 +382,36 @@ class OmicsGAN(_GANModel):
     def __init__(
         self,
         adata: ad.AnnData | md.MuData,
-        per_class: bool = True,
+        per_class: bool | None = None,
+        marginals: str = "auto",
         loss: str = "wgan-gp",
-        n_latent: int | None = None,
+        rank: int | None = None,
         n_hidden: int = 256,
         n_layers: int = 2,
-        linear_path: bool = True,
         data_type: str | None = None,
     ):
         super().__init__(adata)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
-        if not isinstance(per_class, bool):
-            raise TypeError(f"per_class must be True or False, got {per_class!r}.")
+        if marginals not in MARGINALS:
+            raise ValueError(f"marginals must be one of {MARGINALS}, got {marginals!r}.")
+        if data_type not in (None, "beta", "gaussian"):
+            raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(adata, modality)
-        X = self._matrix(source, modality)
         labels = self._labels(adata, source.obs_names)
-        if per_class:
-            check_class_sizes(labels, MIN_SAMPLES_PER_CLASS, " Use per_class=False: one conditional GAN shares strength across classes.")
-        else:
-            check_class_sizes(labels, 2)
-        pipeline, self.data_type_ = default_pipeline(X, data_type, modality, source)
-        Z = pipeline.fit_transform(X)
-        self.pipeline_state_ = pipeline.state()
-        self._fit_class_scaling(Z, labels)
+        check_class_sizes(labels, MIN_CLASS_SIZE)
+        self.loss, self.marginals, self.data_type = loss, marginals, data_type
+        self._init_module(self._n_vars(modality), labels, per_class, n_hidden, n_layers, rank)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
-        self.history_ = None
-        n_latent = n_latent or int(np.clip(X.shape[1], 64, 512))
-        self.module = GANModule(
-            self._n_vars(modality),
-            len(self.classes_),
-            per_class=per_class,
-            n_latent=n_latent,
-            n_hidden=n_hidden,
-            n_layers=n_layers,
-            n_hidden_critic=max(n_hidden // 2, 1),
-            linear_path=linear_path,
-        )
-        self.per_class, self.loss = per_class, loss
+        # how the modality is modelled is decided here (a choice, shown in the summary); the
+        # transform itself is fitted in train()
+        _, self.data_type_ = default_pipeline(self._matrix(source, modality), data_type, modality, source)
+        self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
-            f"OmicsGAN ({'one GAN per class' if per_class else 'conditional GAN'}, {loss}) on "
-            f"{'modality ' + repr(modality) if modality else 'AnnData'}: {X.shape[0]} samples x {X.shape[1]} "
-            f"features ({self.data_type_}), {len(self.classes_)} class(es), n_latent={n_latent}"
+            f"OmicsGAN (Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
+            f"{loss}) on {'modality ' + repr(modality) if modality else 'AnnData'}: {source.n_obs} samples x "
+            f"{source.n_vars} features, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
         )
         self.init_params_ = self._get_init_params(locals())
 
@@ -300,10 +456,14 @@ class OmicsGAN(_GANModel):
     train = _GANModel.train
     history = _GANModel.history
 
-    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(self.adata, modality)
-        Z = Pipeline.from_state(self.pipeline_state_).transform(self._matrix(source, modality))
+        self._check_features(self.adata, modality, self.var_names_)
+        X = self._matrix(source, modality)
+        pipeline, _ = default_pipeline(X, str(self.data_type_), modality, source)
+        Z = pipeline.fit_transform(X).astype(np.float64)
+        self.pipeline_state_ = pipeline.state()
         return Z, self._labels(self.adata, source.obs_names)
 
     # --- sampling -------------------------------------------------------------------------------

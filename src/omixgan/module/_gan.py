@@ -1,31 +1,149 @@
-"""GAN generators, critics and losses (tensors only)."""
+"""GAN generators, critics and losses; the Gaussian start they grow from (tensors and arrays only)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import ndtri
 from torch import nn
 
-from ..nn import MLPWithLinearPath, mlp
+from ..nn import mlp
 from ._base import OmixModule
 
 LOSSES = ("wgan-gp", "wgan", "gan")
+#: Largest rank of a class's covariance factor; above it the leading axes are kept and the rest of
+#: each feature's variance goes to the diagonal noise path (variances stay exact).
+MAX_RANK = 256
+#: Most grid points an empirical marginal keeps per feature (quantiles above this many samples).
+MAX_GRID = 1001
 
 
-class Generator(nn.Module):
-    """Latent noise (plus a class embedding when conditional) to one sample in model space."""
+# --- the Gaussian start (numpy) -----------------------------------------------------------------
+def shrinkage_factor(Z: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """A factor of the Ledoit-Wolf shrunk correlation of the standardised rows ``Z``.
 
-    def __init__(self, n_latent: int, n_output: int, n_hidden: int, n_layers: int, n_classes: int = 0, linear_path: bool = True):
+    Returns ``(loadings, diag)`` with ``loadings @ loadings.T + diag(diag**2)`` equal to the
+    Ledoit-Wolf estimate (shrunk towards the identity, so every variance is 1) when the class has
+    at most ``rank + 1`` samples or features, and its best rank-``rank`` approximation with exact
+    variances otherwise. Samples ``x = loadings @ z1 + diag * z2`` are then that Gaussian: a
+    linear noise path that costs features x rank, not features squared.
+    """
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    n, p = Z.shape
+    if n < 2:
+        return np.zeros((p, rank)), np.ones(p)
+    centred = Z - Z.mean(axis=0)
+    shrink = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+    _, s, vt = np.linalg.svd(centred / np.sqrt(n), full_matrices=False)  # sample covariance axes
+    k = min(rank, len(s))
+    loadings = np.zeros((p, rank))
+    loadings[:, :k] = vt[:k].T * (np.sqrt(1 - shrink) * s[:k])
+    target = (centred**2).mean(axis=0) * (1 - shrink) + shrink * (centred**2).mean()
+    diag = np.sqrt(np.clip(target - (loadings**2).sum(axis=1), 1e-8, None))
+    return loadings, diag
+
+
+class EmpiricalMarginals:
+    """Per-feature monotone map to normal scores through the empirical distribution (a copula's
+    marginals), with its inverse; linear extrapolation beyond the observed range.
+
+    Real omics features are skewed, heavy-tailed or bimodal; a Gaussian drawn in normal-score
+    space and mapped back has each feature's observed marginal, as the Gaussian copula of SDV
+    does. State: sorted values (or quantiles) per feature, so it is saved with a model.
+    """
+
+    def __init__(self, grid: np.ndarray | None = None):
+        self.grid = None if grid is None else np.asarray(grid, dtype=np.float64)
+
+    def fit(self, X: np.ndarray) -> EmpiricalMarginals:
+        X = np.asarray(X, dtype=np.float64)
+        n = len(X)
+        grid = np.sort(X, axis=0) if n <= MAX_GRID else np.quantile(X, (np.arange(MAX_GRID) + 0.5) / MAX_GRID, axis=0)
+        # strictly increasing per feature, so the map is invertible (ties in the data)
+        span = np.maximum(grid[-1] - grid[0], 1e-6)
+        self.grid = grid + np.arange(len(grid))[:, None] * (1e-9 * span)
+        return self
+
+    @property
+    def _scores(self) -> np.ndarray:
+        m = len(self.grid)
+        return ndtri((np.arange(m) + 0.5) / m)
+
+    def _slopes(self):
+        m, s = len(self.grid), self._scores
+        k = max(1, m // 20)  # the tail slope from the outer 5 % of points: steady, not one gap
+        lo = (self.grid[k] - self.grid[0]) / (s[k] - s[0])
+        hi = (self.grid[-1] - self.grid[-1 - k]) / (s[-1] - s[-1 - k])
+        return lo, hi
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        s, (lo, hi) = self._scores, self._slopes()
+        out = np.empty_like(X)
+        for j in range(X.shape[1]):
+            out[:, j] = np.interp(X[:, j], self.grid[:, j], s)
+        below, above = X < self.grid[0], X > self.grid[-1]
+        out = np.where(below, s[0] + (X - self.grid[0]) / np.maximum(lo, 1e-12), out)
+        return np.where(above, s[-1] + (X - self.grid[-1]) / np.maximum(hi, 1e-12), out)
+
+    def inverse(self, Z: np.ndarray) -> np.ndarray:
+        Z = np.asarray(Z, dtype=np.float64)
+        s, (lo, hi) = self._scores, self._slopes()
+        out = np.empty_like(Z)
+        for j in range(Z.shape[1]):
+            out[:, j] = np.interp(Z[:, j], s, self.grid[:, j])
+        out = np.where(Z < s[0], self.grid[0] + (Z - s[0]) * lo, out)
+        return np.where(Z > s[-1], self.grid[-1] + (Z - s[-1]) * hi, out)
+
+
+# --- networks -----------------------------------------------------------------------------------
+class GaussianStartGenerator(nn.Module):
+    """``x = L_y z1 + d_y * z2 + MLP([x0, class])``: a shrinkage Gaussian plus a learned residual.
+
+    ``L_y`` (features x rank) and ``d_y`` (features) are each class's covariance factor (see
+    :func:`shrinkage_factor`), set before training; the residual MLP sees the Gaussian draw
+    ``x0 = L_y z1 + d_y * z2`` and its class, and its output layer starts at zero. At step 0 the
+    generator is exactly the Gaussian; training can only move it where the critic finds
+    something a Gaussian misses, and snapshot selection keeps the start when nothing helps.
+    """
+
+    def __init__(self, n_output: int, rank: int, n_hidden: int, n_layers: int, n_classes: int):
         super().__init__()
-        self.n_latent = n_latent
-        self.embedding = nn.Embedding(n_classes, n_latent) if n_classes > 0 else None
-        n_in = n_latent * (2 if self.embedding is not None else 1)
-        self.net = MLPWithLinearPath(n_in, n_output, n_hidden, n_layers, linear_path=linear_path)
+        self.rank, self.n_output, self.n_classes = rank, n_output, n_classes
+        self.n_latent = rank + n_output
+        self.loadings = nn.Parameter(torch.zeros(n_classes, n_output, rank))
+        self.diag = nn.Parameter(torch.ones(n_classes, n_output))
+        self.embedding = nn.Embedding(n_classes, min(n_hidden, 64)) if n_classes > 1 else None
+        n_in = n_output + (self.embedding.embedding_dim if self.embedding is not None else 0)
+        self.body = mlp(n_in, n_hidden, n_layers)
+        self.head = nn.Linear(n_hidden, n_output)
+
+    def set_start(self, loadings: list[np.ndarray], diags: list[np.ndarray]) -> None:
+        with torch.no_grad():
+            for k, (L, d) in enumerate(zip(loadings, diags)):
+                self.loadings[k].copy_(torch.as_tensor(L, dtype=torch.float32))
+                self.diag[k].copy_(torch.as_tensor(d, dtype=torch.float32))
+
+    def zero_residual(self) -> None:
+        with torch.no_grad():
+            self.head.weight.zero_()
+            self.head.bias.zero_()
+
+    def start(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        z1, z2 = z[:, : self.rank], z[:, self.rank :]
+        if y is None:
+            return z1 @ self.loadings[0].T + z2 * self.diag[0]
+        # every class's map, then each row's own: n x classes x features, far less than gathering
+        # a features x rank factor per row
+        every = torch.einsum("nr,kpr->nkp", z1, self.loadings)
+        return every[torch.arange(len(y), device=y.device), y] + z2 * self.diag[y]
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if self.embedding is not None:
-            z = torch.cat([z, self.embedding(y)], dim=1)
-        return self.net(z)
+        x0 = self.start(z, y)
+        h = x0 if self.embedding is None else torch.cat([x0, self.embedding(y)], dim=1)
+        return x0 + self.head(self.body(h))
 
 
 class Critic(nn.Module):
@@ -39,7 +157,7 @@ class Critic(nn.Module):
         super().__init__()
         self.body = mlp(n_input, n_hidden, n_layers)
         self.head = nn.Linear(n_hidden, 1)
-        self.projection = nn.Embedding(n_classes, n_hidden) if n_classes > 0 else None
+        self.projection = nn.Embedding(n_classes, n_hidden) if n_classes > 1 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.body(x)
@@ -71,107 +189,52 @@ def generator_loss(loss: str, fake_score: torch.Tensor) -> torch.Tensor:
 
 
 class GANModule(OmixModule):
-    """One generator/critic pair per class (``per_class``) or one class-conditional pair."""
+    """Gaussian-start generators with critics: one pair per class (``per_class``) or one
+    class-conditional pair. The shapes depend only on the arguments, which a model saves, so a
+    loaded model rebuilds exactly what it trained whatever data it is loaded with."""
 
-    def __init__(
-        self,
-        n_input: int,
-        n_classes: int,
-        *,
-        per_class: bool,
-        n_latent: int,
-        n_hidden: int,
-        n_layers: int,
-        n_hidden_critic: int,
-        linear_path: bool = True,
-    ):
+    def __init__(self, n_input: int, n_classes: int, *, per_class: bool, rank: int, n_hidden: int, n_layers: int, n_hidden_critic: int):
         super().__init__()
+        self._build(n_input, n_classes, per_class=per_class, rank=rank, n_hidden=n_hidden, n_layers=n_layers, n_hidden_critic=n_hidden_critic)
+
+    def _build(self, n_input, n_classes, *, per_class, rank, n_hidden, n_layers, n_hidden_critic):
+        self.config = {
+            "n_input": n_input, "n_classes": n_classes, "per_class": per_class, "rank": rank,
+            "n_hidden": n_hidden, "n_layers": n_layers, "n_hidden_critic": n_hidden_critic,
+        }
         self.per_class = per_class
-        self.n_latent = n_latent
-        n_pairs = n_classes if per_class else 1
-        cond = 0 if per_class else n_classes
-        self.generators = nn.ModuleList(
-            [Generator(n_latent, n_input, n_hidden, n_layers, n_classes=cond, linear_path=linear_path) for _ in range(n_pairs)]
-        )
+        n_pairs, cond = (n_classes, 1) if per_class else (1, n_classes)
+        self.generators = nn.ModuleList([GaussianStartGenerator(n_input, rank, n_hidden, n_layers, cond) for _ in range(n_pairs)])
         self.critics = nn.ModuleList([Critic(n_input, n_hidden_critic, n_layers, n_classes=cond) for _ in range(n_pairs)])
+        self.n_latent = rank + n_input
+
+    def on_load(self, model, **kwargs) -> None:
+        """Rebuild with the trained model's shapes (its classes may differ from the data's)."""
+        config = getattr(model, "module_config_", None)
+        if config is not None and config != self.config:
+            self._build(**config)
 
     def reset_parameters(self, seed: int) -> None:
-        """Fresh weights from ``seed``; each generator's MLP head starts at zero, so training starts
-        from a pure affine map of Gaussian noise (a Gaussian, close to omics classes) and the MLP
-        learns the corrections."""
+        """Fresh weights from ``seed``; each residual starts at zero (the generator is its start)."""
         super().reset_parameters(seed)
-        with torch.no_grad():
-            for generator in self.generators:
-                generator.net.head.weight.zero_()
-                generator.net.head.bias.zero_()
+        for generator in self.generators:
+            generator.zero_residual()
 
-    @torch.no_grad()
-    def generate(self, class_index: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
-        """``n`` samples of one class, in model space."""
-        z = torch.randn(n, self.n_latent, generator=generator).to(device)
+    def set_start(self, loadings: list[np.ndarray], diags: list[np.ndarray]) -> None:
+        """Class ``k``'s covariance factor (see :func:`shrinkage_factor`) into its generator."""
         if self.per_class:
-            return self.generators[class_index](z)
-        y = torch.full((n,), class_index, dtype=torch.long, device=device)
-        return self.generators[0](z, y)
+            for k, generator in enumerate(self.generators):
+                generator.set_start([loadings[k]], [diags[k]])
+        else:
+            self.generators[0].set_start(loadings, diags)
 
-
-class MultiOmicsGenerator(nn.Module):
-    """Noise + class to all modalities of a sample: a shared trunk, one head per modality.
-
-    Each head is ``Linear(trunk) + Linear(noise)``: the noise path lets every modality (and the
-    coupling between them) start as a joint Gaussian; the trunk adds what is not linear. The
-    output is the modalities concatenated, so the WGAN-GP loop treats it like one modality.
-    """
-
-    def __init__(self, n_latent: int, n_outputs: list[int], n_hidden: int, n_layers: int, n_classes: int):
-        super().__init__()
-        self.n_latent = n_latent
-        self.embedding = nn.Embedding(n_classes, n_latent)
-        self.trunk = mlp(2 * n_latent, n_hidden, n_layers)
-        self.heads = nn.ModuleList([nn.Linear(n_hidden, d) for d in n_outputs])
-        self.linear = nn.ModuleList([nn.Linear(n_latent, d, bias=False) for d in n_outputs])
-
-    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.trunk(torch.cat([z, self.embedding(y)], dim=1))
-        return torch.cat([head(h) + lin(z) for head, lin in zip(self.heads, self.linear)], dim=1)
-
-
-class MultiOmicsCritic(nn.Module):
-    """One encoder per modality, joined, then a score with a class projection term."""
-
-    def __init__(self, n_inputs: list[int], n_hidden: int, n_layers: int, n_classes: int):
-        super().__init__()
-        self.splits = list(n_inputs)
-        self.encoders = nn.ModuleList([mlp(d, n_hidden, 1) for d in n_inputs])
-        self.body = mlp(n_hidden * len(n_inputs), n_hidden, max(n_layers - 1, 1))
-        self.head = nn.Linear(n_hidden, 1)
-        self.projection = nn.Embedding(n_classes, n_hidden)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        parts = torch.split(x, self.splits, dim=1)
-        h = self.body(torch.cat([enc(p) for enc, p in zip(self.encoders, parts)], dim=1))
-        return self.head(h).squeeze(1) + (self.projection(y) * h).sum(dim=1)
-
-
-class MultiOmicsGANModule(OmixModule):
-    """A class-conditional generator/critic pair over several modalities."""
-
-    def __init__(self, n_inputs: list[int], n_classes: int, *, n_latent: int, n_hidden: int, n_layers: int, n_hidden_critic: int):
-        super().__init__()
-        self.n_latent = n_latent
-        self.generators = nn.ModuleList([MultiOmicsGenerator(n_latent, n_inputs, n_hidden, n_layers, n_classes)])
-        self.critics = nn.ModuleList([MultiOmicsCritic(n_inputs, n_hidden_critic, n_layers, n_classes)])
-
-    def reset_parameters(self, seed: int) -> None:
-        """Fresh weights from ``seed``; the heads start at zero (a joint Gaussian to begin with)."""
-        super().reset_parameters(seed)
-        with torch.no_grad():
-            for head in self.generators[0].heads:
-                head.weight.zero_()
-                head.bias.zero_()
+    def pair_of(self, class_index: int) -> tuple[nn.Module, int | None]:
+        return (self.generators[class_index], None) if self.per_class else (self.generators[0], class_index)
 
     @torch.no_grad()
     def generate(self, class_index: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        """``n`` samples of one class, in the class's standardised model space."""
+        net, y = self.pair_of(class_index)
         z = torch.randn(n, self.n_latent, generator=generator).to(device)
-        y = torch.full((n,), class_index, dtype=torch.long, device=device)
-        return self.generators[0](z, y)
+        yk = None if y is None else torch.full((n,), y, dtype=torch.long, device=device)
+        return net(z, yk)

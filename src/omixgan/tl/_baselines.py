@@ -5,7 +5,6 @@ from __future__ import annotations
 import anndata as ad
 import mudata as md
 import numpy as np
-from sklearn.covariance import LedoitWolf
 
 from ..model._base import check_labels_key, resolve_counts, synthetic_adata
 from ..pp import Logit, declared_data_type, resolve_data_type
@@ -108,33 +107,65 @@ def class_gaussian(
     *,
     labels_key: str | None,
     n_per_class: int | dict = 100,
+    marginals: str = "gaussian",
     layer: str | None = None,
     data_type: str | None = None,
     random_state: int = 0,
 ) -> ad.AnnData:
-    """New samples from a Gaussian per class: class mean and Ledoit-Wolf shrunk covariance.
+    """New samples from a Gaussian per class (class mean, Ledoit-Wolf shrunk correlation), or
+    from a Gaussian copula with empirical marginals.
 
-    The simplest model-based baseline; on the course data it is the true generating family. The
-    shrinkage keeps the covariance invertible when a class has fewer samples than features.
-    Methylation beta values (``data_type="beta"``, or declared by the reader in
-    ``adata.uns["omixgan_data_type"]``; never inferred from the value range alone) are
-    modelled in logit space, as :class:`~omixgan.models.OmicsGAN` does, so draws stay in (0, 1).
-    Otherwise the same parameters and output as :func:`smote`.
+    The simplest model-based baselines. On the course data a class Gaussian is the true
+    generating family. Every class is standardised before the shrinkage, so the Ledoit-Wolf
+    estimate shrinks the correlations and keeps each feature's variance (shrinking raw covariances
+    towards a multiple of the identity would give every feature the average variance). Methylation
+    beta values (``data_type="beta"``, or declared by the reader in ``.uns["omixgan_data_type"]``;
+    never inferred from the value range alone) are modelled in
+    logit space, as :class:`~omixgan.models.OmicsGAN` does, so draws stay in (0, 1).
+
+    Parameters
+    ----------
+    adata, labels_key, n_per_class, layer, random_state
+        As in :func:`smote`.
+    marginals
+        ``"gaussian"``: each class is a multivariate normal. ``"empirical"``: a Gaussian copula
+        (the idea of SDV's GaussianCopula): every feature is mapped to normal scores through its
+        empirical distribution over all samples (pooled: classes of a few samples give no usable
+        marginal of their own), each class is a Gaussian in that space, and draws are mapped back
+        through the empirical quantiles (linear beyond the observed range). Real omics features
+        are skewed and heavy-tailed; the copula keeps their shape, a Gaussian does not.
+    data_type
+        ``"beta"``, ``"gaussian"`` or None (inferred).
+
+    Returns
+    -------
+    AnnData of only the new samples, as :func:`smote`.
     """
+    from ..module._gan import EmpiricalMarginals, shrinkage_factor
+
+    if marginals not in ("gaussian", "empirical"):
+        raise ValueError(f"marginals must be 'gaussian' or 'empirical', got {marginals!r}.")
     rng = np.random.default_rng(random_state)
+    X, _ = _class_data(adata, labels_key, layer)
+    if data_type not in ("beta", "gaussian", None):
+        raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
+    # declared by the caller or the reader (adata.uns["omixgan_data_type"]), never the range alone
+    logit = Logit() if resolve_data_type(X, data_type or declared_data_type(adata)) == "beta" else None
+    copula = EmpiricalMarginals().fit(X if logit is None else Logit().fit_transform(X)) if marginals == "empirical" else None
 
     def draw(cls_name, members, n):
         if len(members) < 2:
             raise ValueError(f"class {cls_name!r} has {len(members)} sample(s); a Gaussian needs at least 2.")
-        cov = LedoitWolf().fit(members).covariance_
-        return rng.multivariate_normal(members.mean(axis=0), cov, size=n, method="cholesky")
+        W = members if copula is None else copula.transform(members)
+        mean, sd = W.mean(axis=0), W.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        loadings, diag = shrinkage_factor((W - mean) / sd, rank=min(len(members), W.shape[1]))
+        noise = rng.standard_normal((n, loadings.shape[1] + W.shape[1]))
+        out = mean + sd * (noise[:, : loadings.shape[1]] @ loadings.T + noise[:, loadings.shape[1] :] * diag)
+        return out if copula is None else copula.inverse(out)
 
-    X, _ = _class_data(adata, labels_key, layer)
-    if data_type not in ("beta", "gaussian", None):
-        raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
-    kind = resolve_data_type(X, data_type or declared_data_type(adata))
-    transform = Logit() if kind == "beta" else None
-    return _per_class(adata, labels_key, n_per_class, layer, draw, "gaussian", transform=transform)
+    prefix = "gaussian" if copula is None else "copula"
+    return _per_class(adata, labels_key, n_per_class, layer, draw, prefix, transform=logit)
 
 
 def copy_training(

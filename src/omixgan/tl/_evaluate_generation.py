@@ -86,8 +86,9 @@ def evaluate_generation(
     baselines
         Add rows computed in the same run: ``held-out real (control)`` (one half of the
         reference scored against the other half: the best any generator can do),
-        ``class Gaussian`` (:func:`class_gaussian`) and ``copy of train`` (:func:`copy_training`),
-        each with as many samples per class as the reference has.
+        ``class Gaussian`` (:func:`class_gaussian`), ``Gaussian copula`` (:func:`class_gaussian`
+        with ``marginals="empirical"``) and ``copy of train`` (:func:`copy_training`), each with
+        as many samples per class as the reference has.
     layer
         Matrix to use instead of ``.X`` in ``train`` and ``reference``.
     random_state
@@ -145,6 +146,9 @@ def evaluate_generation(
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
         baseline_sets = {
             "class Gaussian": class_gaussian(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
+            "Gaussian copula": class_gaussian(
+                train, labels_key=labels_key, n_per_class=counts, marginals="empirical", layer=layer, random_state=random_state
+            ),
             "copy of train": copy_training(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
         }
     else:
@@ -248,8 +252,9 @@ def evaluate_multiomics_generation(
     baselines
         Add rows computed in the same run: ``held-out real (control)``, ``class Gaussian per
         modality`` (independent Gaussians per class and modality: on data whose modalities are
-        coupled only through the class, such as the course data, this is the true model) and
-        ``copy of train``.
+        coupled only through the class, such as the course data, this is the true model),
+        ``Gaussian copula per modality`` (the same with empirical marginals, see
+        :func:`class_gaussian`) and ``copy of train``.
     random_state
         Seed.
 
@@ -311,14 +316,17 @@ def evaluate_multiomics_generation(
         rng = np.random.default_rng(random_state)
         half = _stratified_half(y_ref, random_state)
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
-        gauss = {}
+        gauss, copula = {}, {}
         for m in modalities:
             adata = ad.AnnData(X_tr[m].astype(np.float32), obs=pd.DataFrame({"label": y_tr}, index=[f"s{i}" for i in range(len(y_tr))]))
             kind = declared_data_type(train.mod[m]) or infer_data_type(X_tr[m], name=m)  # beta stays in (0, 1)
             gauss[m] = class_gaussian(adata, labels_key="label", n_per_class=counts, data_type=kind, random_state=random_state).X
+            copula[m] = class_gaussian(
+                adata, labels_key="label", n_per_class=counts, marginals="empirical", data_type=kind, random_state=random_state
+            ).X
         order = np.concatenate([rng.choice(np.flatnonzero(y_tr == c), n, replace=True) for c, n in counts.items()])
         copies = {m: X_tr[m][order] for m in modalities}
-        candidates = {"held-out real (control)": None, **candidates, "class Gaussian per modality": scale(gauss), "copy of train": scale(copies)}
+        candidates = {"held-out real (control)": None, **candidates, "class Gaussian per modality": scale(gauss), "Gaussian copula per modality": scale(copula), "copy of train": scale(copies)}
 
     translators = _fit_translators(S_tr, modalities)
     real_r = float(np.mean(list(_translator_r(translators, S_ref).values())))
