@@ -304,3 +304,32 @@ def test_evaluate_translation_multi_source_and_targets():
     many = og.tl.evaluate_translation(mdata, "mrna", ["meth", "prot"], train_kwargs=FAST, model_kwargs={"n_hidden": 32, "n_models": 1}, naive=False, mofa=True)
     assert many.index.names == ["target", "method"]
     assert many.loc[("prot", "MOFA+ (10 factors)"), "per_feature_pearson"] > 0.3
+
+
+def test_tl_translate_key_added_names_the_layer_and_random_state(three):
+    vae, _, _ = three
+    mdata, _ = _three()
+    og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="meth_hat", interval=0.9)
+    assert "meth_hat" in mdata.mod and mdata.uns["meth_hat"]["params"]["layer"] == "meth_hat"
+    layers = set(mdata["meth"].layers)
+    assert {"meth_hat", "meth_hat_lower", "meth_hat_upper"} <= layers
+    assert not any(name.startswith("translated_from_") for name in layers)
+    both = mdata["meth"].obs_names.isin(mdata["meth_hat"].obs_names)
+    np.testing.assert_array_equal(
+        mdata["meth"].layers["meth_hat"][both],
+        mdata["meth_hat"][mdata["meth"].obs_names[both]].X,
+    )
+    og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="meth_hat")  # its own: replaced
+    mdata["meth"].layers["measured"] = mdata["meth"].X.copy()
+    with pytest.raises(ValueError, match=r"layers already has \['measured'\].*overwrite=True"):
+        og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="measured")
+    assert "measured" not in mdata.mod
+
+
+def test_tl_translate_seed_is_a_deprecated_alias():
+    mdata, _ = _paired(n=60, missing_target=0)
+    with pytest.warns(FutureWarning, match="random_state"):
+        out = og.tl.translate(
+            mdata, "mrna", "meth", copy=True, seed=3, max_epochs=3, progress_bar=False
+        )
+    assert out.uns["meth_from_mrna"]["params"]["random_state"] == 3

@@ -69,6 +69,18 @@ def _having(mdata: md.MuData, modalities, obs: pd.Index | None = None) -> pd.Ind
     return obs
 
 
+def _random_state(random_state: int, train_kwargs: dict, function: str) -> int:
+    """``random_state``, or the deprecated ``seed=`` keyword (removed from ``train_kwargs``)."""
+    if "seed" not in train_kwargs:
+        return random_state
+    warnings.warn(
+        f"tl.{function}(seed=...) is deprecated; use random_state=..., as the other tl functions.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return train_kwargs.pop("seed")
+
+
 def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], target: str, overwrite: bool) -> None:
     if not isinstance(key_added, str) or not key_added:
         raise ValueError(f"key_added must be a non-empty string, got {key_added!r}.")
@@ -84,6 +96,21 @@ def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], targe
             f"key_added={key_added!r} names an existing modality of this MuData, which translate() "
             "did not write; pass overwrite=True to replace it, or choose another name."
         )
+
+
+def _check_layer(mdata: md.MuData, layer: str, key_added: str, target: str, overwrite: bool) -> None:
+    """Refuse to replace a layer of the target that an earlier translate() did not write."""
+    existing = set(mdata[target].layers) & {layer, f"{layer}_lower", f"{layer}_upper"}
+    if not existing or overwrite or layer.startswith("translated_from_"):
+        return
+    entries = [v.get("params", {}) for v in mdata.uns.values() if isinstance(v, dict)]
+    if any(p.get("target") == target and p.get("layer") == layer for p in entries):
+        return
+    raise ValueError(
+        f"mdata[{target!r}].layers already has {sorted(existing)}, which translate() did not "
+        f"write; key_added={key_added!r} names the layer too. Pass overwrite=True to replace it, "
+        "or choose another key_added."
+    )
 
 
 def _by_target_names(model, prediction: np.ndarray, target_adata: ad.AnnData, target: str) -> np.ndarray:
@@ -114,7 +141,7 @@ def translate(
     overwrite: bool = False,
     interval: float | None = None,
     copy: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
     **train_kwargs,
 ) -> md.MuData | None:
     """Translate ``source`` into ``target`` for every sample, and impute ``target`` where it is missing.
@@ -135,20 +162,23 @@ def translate(
     model
         A trained CrossModalVAE with these modalities; None trains one with defaults.
     key_added
-        Name of the outputs; default ``f"{target}_from_{source}"`` (several sources joined
-        by ``+``). It may not name a source or the target; naming another existing modality is
-        an error unless ``overwrite=True`` (re-running with the same ``key_added`` replaces this
-        function's own earlier output).
+        Name of the outputs: the new modality, its ``.uns`` entry and the target's layer (see
+        below); default: modality ``f"{target}_from_{source}"`` and layer
+        ``f"translated_from_{source}"`` (several sources joined by ``+``). It may not name a
+        source or the target; naming another existing modality is an error unless
+        ``overwrite=True`` (re-running with the same ``key_added`` replaces this function's own
+        earlier output).
     overwrite
-        Allow ``key_added`` to replace an existing modality that this function did not write:
-        measured data is never replaced by accident.
+        Allow ``key_added`` to replace an existing modality (or target layer) that this function
+        did not write: measured data is never replaced by accident.
     interval
         A level in (0, 1), e.g. 0.9: also write calibrated prediction intervals (see
         :meth:`~omixgan.models.CrossModalVAE.predict_interval`). None: none.
     copy
         Work on and return a copy instead of writing into ``mdata``.
-    seed
-        Seed of the default model's training.
+    random_state
+        Seed of the default model's training (the name the other ``tl`` functions use; the
+        former ``seed=`` still works, with a FutureWarning).
     **train_kwargs
         Passed to :meth:`CrossModalVAE.train` when a model is trained here.
 
@@ -160,24 +190,30 @@ def translate(
       units) for every sample that has every source, and ``.obs["imputed"]``: True for samples that
       lack the target: these predictions are imputations. With ``interval``: layers ``"lower"``
       and ``"upper"``.
-    - ``mdata[target].layers[f"translated_from_{source}"]``: predictions for the samples that
-      have the target and every source (NaN for the others), aligned with ``mdata[target]``
-      (compare with ``.X``); with ``interval`` also ``..._lower`` and ``..._upper``.
-    - ``mdata.uns[key_added]["params"]``: the parameters.
+    - ``mdata[target].layers[layer]``: predictions for the samples that have the target and
+      every source (NaN for the others), aligned with ``mdata[target]`` (compare with ``.X``);
+      with ``interval`` also ``f"{layer}_lower"`` and ``f"{layer}_upper"``. ``layer`` is
+      ``key_added`` when given, else ``f"translated_from_{source}"`` (several sources joined by
+      ``+``); an existing layer of that name that translate() did not write is an error unless
+      ``overwrite=True``.
+    - ``mdata.uns[key_added]["params"]``: the parameters (``"layer"``: the layer's name).
     """
+    random_state = _random_state(random_state, train_kwargs, "translate")
     sources = _check_source_target(mdata, source, target)
     if interval is not None and not (isinstance(interval, (int, float)) and 0 < interval < 1):
         raise ValueError(f"interval must be a level in (0, 1) or None, got {interval!r}.")
     name = "+".join(sources)
+    layer_name = key_added or f"translated_from_{name}"
     key_added = key_added or f"{target}_from_{name}"
     _check_key_added(mdata, key_added, sources, target, overwrite)
+    _check_layer(mdata, layer_name, key_added, target, overwrite)
     mdata = mdata.copy() if copy else mdata
     started = time.perf_counter()
     if model is None:
         CrossModalVAE.setup_mudata(mdata, modalities=[*sources, target])
         model = CrossModalVAE(mdata)
         train_kwargs.setdefault("progress_bar", False)
-        model.train(seed=seed, **train_kwargs)
+        model.train(seed=random_state, **train_kwargs)
         trained_here = True
     else:
         if not isinstance(model, CrossModalVAE):
@@ -202,7 +238,7 @@ def translate(
             result.layers[kind] = values.astype(np.float32)
         layer = np.full(mdata[target].shape, np.nan, dtype=np.float32)
         layer[rows >= 0] = values[rows[rows >= 0]]
-        mdata[target].layers[f"translated_from_{name}" + ("" if kind == "X" else f"_{kind}")] = layer
+        mdata[target].layers[layer_name + ("" if kind == "X" else f"_{kind}")] = layer
     mdata.mod[key_added] = result
     _update_quietly(mdata)
     mdata.uns[key_added] = {
@@ -211,7 +247,8 @@ def translate(
             "target": target,
             "model": "CrossModalVAE (trained here)" if trained_here else "CrossModalVAE (given)",
             "interval": interval,
-            "seed": seed,
+            "random_state": random_state,
+            "layer": layer_name,
             "n_translated": int(len(obs_names)),
             "n_imputed": int((~has_target).sum()),
             "seconds": round(time.perf_counter() - started, 2),
@@ -228,7 +265,7 @@ def impute(
     interval: float | None = 0.9,
     key_added: str = "imputed",
     copy: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
     **train_kwargs,
 ) -> md.MuData | None:
     """Impute every missing modality of every sample from all the modalities it has.
@@ -257,8 +294,9 @@ def impute(
         Name stem of the outputs (below).
     copy
         Work on and return a copy instead of writing into ``mdata``.
-    seed
-        Seed of the default model's training.
+    random_state
+        Seed of the default model's training (the name the other ``tl`` functions use; the
+        former ``seed=`` still works, with a FutureWarning).
     **train_kwargs
         Passed to :meth:`CrossModalVAE.train` when a model is trained here.
 
@@ -281,6 +319,7 @@ def impute(
         raise TypeError(f"expected a MuData, got {type(mdata).__name__}.")
     if interval is not None and not (isinstance(interval, (int, float)) and 0 < interval < 1):
         raise ValueError(f"interval must be a level in (0, 1) or None, got {interval!r}.")
+    random_state = _random_state(random_state, train_kwargs, "impute")
     started = time.perf_counter()
     mdata = mdata.copy() if copy else mdata
     if model is None:
@@ -288,7 +327,7 @@ def impute(
         CrossModalVAE.setup_mudata(mdata, modalities=modalities)
         model = CrossModalVAE(mdata)
         train_kwargs.setdefault("progress_bar", False)
-        model.train(seed=seed, **train_kwargs)
+        model.train(seed=random_state, **train_kwargs)
         trained_here = True
     else:
         if not isinstance(model, CrossModalVAE):
@@ -341,7 +380,7 @@ def impute(
             "modalities": list(model.modalities),
             "model": "CrossModalVAE (trained here)" if trained_here else "CrossModalVAE (given)",
             "interval": interval,
-            "seed": seed,
+            "random_state": random_state,
             "seconds": round(time.perf_counter() - started, 2),
         },
         "n_imputed": n_imputed,
