@@ -232,10 +232,16 @@ class OmixModel(BaseModelClass):
     # --- registered data ---------------------------------------------------------------------
     @property
     def setup_args(self) -> dict:
+        """The arguments given to ``setup_anndata`` / ``setup_mudata`` (a copy).
+
+        Saved with the model and checked on :meth:`load`, so a loaded model reads the same
+        modalities, layer and label column as the one that was trained.
+        """
         return dict(self.registry_["setup_args"])
 
     @property
     def labels_key(self) -> str | None:
+        """The ``.obs`` column of class labels registered at setup; None: no labels."""
         return self.setup_args.get("labels_key")
 
     @property
