@@ -36,7 +36,11 @@ def test_bundled_course_equals_reader():
 def test_tcga_brca_missing_protein():
     mdata = og.datasets.tcga_brca()
     assert mdata.n_obs == 220
-    assert (mdata["mrna"].shape, mdata["mirna"].shape, mdata["prot"].shape) == ((220, 200), (220, 184), (150, 142))
+    assert (mdata["mrna"].shape, mdata["mirna"].shape, mdata["prot"].shape) == (
+        (220, 200),
+        (220, 184),
+        (150, 142),
+    )
     assert mdata.obs["subtype"].value_counts().to_dict() == {"LumA": 110, "Basal": 66, "Her2": 44}
     test = mdata.obs_names[mdata.obs["split"] == "test"]
     assert len(test) == 70
@@ -47,7 +51,10 @@ def test_tcga_brca_2012_four_platforms_and_unknown_labels():
     mdata = og.datasets.tcga_brca_2012()
     assert mdata.n_obs == 348
     assert {m: mdata[m].shape for m in mdata.mod} == {
-        "mrna": (348, 645), "meth": (348, 574), "mirna": (348, 423), "prot": (348, 171)
+        "mrna": (348, 645),
+        "meth": (348, 574),
+        "mirna": (348, 423),
+        "prot": (348, 171),
     }
     counts = mdata.obs["pam50"].value_counts().to_dict()
     assert counts == {"LumA": 170, "Basal": 66, "LumB": 63, "Her2": 35, "Normal": 9}
@@ -57,11 +64,15 @@ def test_tcga_brca_2012_four_platforms_and_unknown_labels():
     assert meth.min() > 0 and meth.max() < 1
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "tcga_brca_2012").exists(), reason="shared data not beside the repo")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "tcga_brca_2012").exists(), reason="shared data not beside the repo"
+)
 def test_bundled_tcga_brca_2012_equals_files():
     import pandas as pd
 
     bundled = og.datasets.tcga_brca_2012()
     table = pd.read_csv(SHARED_DATA / "tcga_brca_2012" / "meth.csv.gz", index_col="sample_id")
-    np.testing.assert_array_equal(bundled["meth"].X, table.loc[bundled["meth"].obs_names].to_numpy(np.float32))
+    np.testing.assert_array_equal(
+        bundled["meth"].X, table.loc[bundled["meth"].obs_names].to_numpy(np.float32)
+    )
     assert list(bundled["meth"].var_names) == list(table.columns)

@@ -12,18 +12,27 @@ FAST = {"max_epochs": 100, "patience": 20, "progress_bar": False}
 
 
 def _paired(n=160, seed=0, missing_target=20):
-    """Two modalities driven by one shared 2-D factor: a linear translation exists (known answer)."""
+    """Two modalities driven by one shared 2-D factor: a linear translation exists (known
+    answer)."""
     rng = np.random.default_rng(seed)
     factor = rng.normal(size=(n, 2))
     a = factor @ rng.normal(size=(2, 8)) + 0.3 * rng.normal(size=(n, 8))
-    b = 1 / (1 + np.exp(-(factor @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(n, 6)))))  # beta values
+    b = 1 / (
+        1 + np.exp(-(factor @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(n, 6))))
+    )  # beta values
     names = [f"s{i}" for i in range(n)]
     labels = np.where(factor[:, 0] > 0, "hi", "lo")
     mdata = md.MuData(
         {
-            "mrna": ad.AnnData(a.astype(np.float32), obs=pd.DataFrame(index=names), var=pd.DataFrame(index=[f"g{j}" for j in range(8)])),
+            "mrna": ad.AnnData(
+                a.astype(np.float32),
+                obs=pd.DataFrame(index=names),
+                var=pd.DataFrame(index=[f"g{j}" for j in range(8)]),
+            ),
             "meth": ad.AnnData(
-                b[missing_target:].astype(np.float32), obs=pd.DataFrame(index=names[missing_target:]), var=pd.DataFrame(index=[f"cg{j}" for j in range(6)])
+                b[missing_target:].astype(np.float32),
+                obs=pd.DataFrame(index=names[missing_target:]),
+                var=pd.DataFrame(index=[f"cg{j}" for j in range(6)]),
             ),
         }
     )
@@ -48,7 +57,9 @@ def test_translate_recovers_shared_factor_in_original_units(trained):
     r = og.metrics.per_feature_pearson(b[:20], pred[:20])  # samples that never had meth
     assert r.mean() > 0.7
     # the VAE's posterior spread (the ridge part, weighted by the calibrated blend, has none)
-    mean, std = vae.translate(mdata, source="mrna", target="meth", n_samples=5, return_std=True, linear_blend=0.0)
+    mean, std = vae.translate(
+        mdata, source="mrna", target="meth", n_samples=5, return_std=True, linear_blend=0.0
+    )
     assert mean.shape == std.shape == (160, 6) and (std > 0).all()
     assert vae.get_latent_representation().shape == (160, 4)
     assert vae.get_latent_representation(modality="meth").shape == (140, 4)
@@ -59,10 +70,14 @@ def test_reproducible_and_save_load(trained, tmp_path):
     mdata, _, vae = trained
     again = og.models.CrossModalVAE(mdata, n_latent=4)
     again.train(**FAST)
-    np.testing.assert_array_equal(vae.translate(source="mrna", target="meth"), again.translate(source="mrna", target="meth"))
+    np.testing.assert_array_equal(
+        vae.translate(source="mrna", target="meth"), again.translate(source="mrna", target="meth")
+    )
     vae.save(tmp_path / "vae")
     loaded = og.models.CrossModalVAE.load(tmp_path / "vae", mdata)
-    np.testing.assert_array_equal(vae.translate(source="mrna", target="meth"), loaded.translate(source="mrna", target="meth"))
+    np.testing.assert_array_equal(
+        vae.translate(source="mrna", target="meth"), loaded.translate(source="mrna", target="meth")
+    )
 
 
 def test_translate_errors(trained):
@@ -71,7 +86,9 @@ def test_translate_errors(trained):
         vae.translate(source="mrna", target="prot")
     with pytest.raises(ValueError, match="return_std needs"):
         vae.translate(source="mrna", target="meth", return_std=True)
-    other = mdata["mrna"][:, 1:].copy()  # another order is aligned by name; a missing feature is not
+    other = mdata["mrna"][
+        :, 1:
+    ].copy()  # another order is aligned by name; a missing feature is not
     with pytest.raises(ValueError, match="differ from those the model was trained on"):
         vae.translate(other, source="mrna", target="meth")
     with pytest.raises(KeyError, match="'prot' is not a modality"):
@@ -139,13 +156,16 @@ def test_predict_mofa_recovers_shared_low_rank_target(capsys):
     n, n_test = 200, 50
     factors = rng.normal(size=(n, 3))
     X = factors @ rng.normal(size=(3, 30)) + 0.3 * rng.normal(size=(n, 30))
-    Y = 5.0 + 2.0 * (factors @ rng.normal(size=(3, 20)) + 0.3 * rng.normal(size=(n, 20)))  # not centred, not unit scale
+    Y = 5.0 + 2.0 * (
+        factors @ rng.normal(size=(3, 20)) + 0.3 * rng.normal(size=(n, 20))
+    )  # not centred, not unit scale
     X_train, Y_train, X_test, Y_test = X[n_test:], Y[n_test:], X[:n_test], Y[:n_test]
-    np.random.seed(7)
-    expected_draw = np.random.rand()
-    np.random.seed(7)
+    # the legacy global generator on purpose: mofapy2 reseeds it, predict_mofa must restore it
+    np.random.seed(7)  # noqa: NPY002
+    expected_draw = np.random.rand()  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
     pred = og.metrics.predict_mofa(X_train, Y_train, X_test, seed=0)
-    assert np.random.rand() == expected_draw  # numpy's global generator is left as it was
+    assert np.random.rand() == expected_draw  # noqa: NPY002  # numpy's global generator is left as it was
     assert capsys.readouterr().out == ""  # mofapy2's console output is suppressed
     assert pred.shape == (n_test, 20)
     r = og.metrics.per_feature_pearson(Y_test, pred)
@@ -183,10 +203,20 @@ def _three(n=300, seed=0):
     names = np.array([f"s{i}" for i in range(n)])
 
     def adata(X, rows, prefix):
-        return ad.AnnData(X[rows].astype(np.float32), obs=pd.DataFrame(index=names[rows]), var=pd.DataFrame(index=[f"{prefix}{j}" for j in range(X.shape[1])]))
+        return ad.AnnData(
+            X[rows].astype(np.float32),
+            obs=pd.DataFrame(index=names[rows]),
+            var=pd.DataFrame(index=[f"{prefix}{j}" for j in range(X.shape[1])]),
+        )
 
     every = np.arange(n)
-    mdata = md.MuData({"mrna": adata(mrna, every, "g"), "meth": adata(meth, every[30:], "cg"), "prot": adata(prot, np.r_[0:30, 60:n], "p")})
+    mdata = md.MuData(
+        {
+            "mrna": adata(mrna, every, "g"),
+            "meth": adata(meth, every[30:], "cg"),
+            "prot": adata(prot, np.r_[0:30, 60:n], "p"),
+        }
+    )
     return mdata, {"mrna": mrna, "meth": meth, "prot": prot}
 
 
@@ -197,7 +227,9 @@ def three():
     og.models.CrossModalVAE.setup_mudata(train, modalities=["mrna", "meth", "prot"])
     vae = og.models.CrossModalVAE(train, n_latent=4, n_hidden=32, n_models=2)
     vae.train(**FAST)
-    new = md.MuData({m: mdata[m][mdata[m].obs_names.isin(mdata.obs_names[220:])].copy() for m in mdata.mod})
+    new = md.MuData(
+        {m: mdata[m][mdata[m].obs_names.isin(mdata.obs_names[220:])].copy() for m in mdata.mod}
+    )
     return vae, new, truth
 
 
@@ -248,7 +280,7 @@ def test_conformal_scores_give_level_coverage():
     scale = np.array([0.1, 1.0, 10.0])
     covers = []
     for _ in range(200):
-        cal, test = rng.normal(size=(50, 3)) * scale, rng.standard_t(5, size=(200, 3)) * scale
+        _cal, test = rng.normal(size=(50, 3)) * scale, rng.standard_t(5, size=(200, 3)) * scale
         scores, fitted = og.metrics.conformal_scores(rng.standard_t(5, size=(50, 3)) * scale)
         half = og.metrics.conformal_quantile(scores, 50, 0.9) * fitted
         covers.append((np.abs(test) <= half).mean())
@@ -263,7 +295,9 @@ def test_impute_fills_every_missing_modality_and_keeps_measured(three):
     meth, prot = mdata["meth_imputed"], mdata["prot_imputed"]
     assert list(meth.obs_names) == [f"s{i}" for i in range(30)]
     assert list(prot.obs_names) == [f"s{i}" for i in range(30, 60)]
-    assert (meth.obs["imputed_from"] == "mrna+prot").all() and (prot.obs["imputed_from"] == "mrna+meth").all()
+    assert (meth.obs["imputed_from"] == "mrna+prot").all() and (
+        prot.obs["imputed_from"] == "mrna+meth"
+    ).all()
     assert "mrna_imputed" not in mdata.mod
     assert (meth.layers["lower"] <= meth.X).all() and (meth.X <= meth.layers["upper"]).all()
     assert (meth.X > 0).all() and (meth.X < 1).all()
@@ -277,7 +311,11 @@ def test_impute_fills_every_missing_modality_and_keeps_measured(three):
     with pytest.raises(ValueError, match="already has a modality"):
         og.tl.impute(mdata, vae)
     copy = og.tl.impute(mdata, vae, key_added="again", interval=None, copy=True)
-    assert "meth_again" in copy.mod and "meth_again" not in mdata.mod and "lower" not in copy["meth_again"].layers
+    assert (
+        "meth_again" in copy.mod
+        and "meth_again" not in mdata.mod
+        and "lower" not in copy["meth_again"].layers
+    )
 
 
 def test_tl_translate_multi_source_with_intervals(three):
@@ -288,7 +326,11 @@ def test_tl_translate_multi_source_with_intervals(three):
     assert out.n_obs == 270 and out.obs["imputed"].sum() == 30  # samples 30-59 lack prot
     assert {"lower", "upper"} <= set(out.layers)
     layers = mdata["meth"].layers
-    assert {"translated_from_mrna+prot", "translated_from_mrna+prot_lower", "translated_from_mrna+prot_upper"} <= set(layers)
+    assert {
+        "translated_from_mrna+prot",
+        "translated_from_mrna+prot_lower",
+        "translated_from_mrna+prot_upper",
+    } <= set(layers)
     assert np.isnan(layers["translated_from_mrna+prot"][:30]).all()  # s30-s59 have meth but no prot
     assert mdata.uns["meth_from_mrna+prot"]["params"]["interval"] == 0.9
 
@@ -296,11 +338,62 @@ def test_tl_translate_multi_source_with_intervals(three):
 def test_evaluate_translation_multi_source_and_targets():
     mdata, _ = _three()
     mdata = mdata[mdata.obs_names[60:]].copy()
-    table = og.tl.evaluate_translation(mdata, ["mrna", "prot"], "meth", train_kwargs=FAST, model_kwargs={"n_hidden": 32, "n_models": 1}, naive=False, mofa=False)
+    table = og.tl.evaluate_translation(
+        mdata,
+        ["mrna", "prot"],
+        "meth",
+        train_kwargs=FAST,
+        model_kwargs={"n_hidden": 32, "n_models": 1},
+        naive=False,
+        mofa=False,
+    )
     assert {"CrossModalVAE, from mrna only", "ridge, from prot only", "ridge"} <= set(table.index)
-    assert table.loc["ridge", "per_feature_pearson"] > table.loc["ridge, from mrna only", "per_feature_pearson"]
-    assert 0.75 < table.loc["CrossModalVAE", "coverage"] < 1 and 0.75 < table.loc["ridge", "coverage"] < 1
+    assert (
+        table.loc["ridge", "per_feature_pearson"]
+        > table.loc["ridge, from mrna only", "per_feature_pearson"]
+    )
+    assert (
+        0.75 < table.loc["CrossModalVAE", "coverage"] < 1
+        and 0.75 < table.loc["ridge", "coverage"] < 1
+    )
     assert np.isnan(table.loc["kNN (PCA 50)", "coverage"])
-    many = og.tl.evaluate_translation(mdata, "mrna", ["meth", "prot"], train_kwargs=FAST, model_kwargs={"n_hidden": 32, "n_models": 1}, naive=False, mofa=True)
+    many = og.tl.evaluate_translation(
+        mdata,
+        "mrna",
+        ["meth", "prot"],
+        train_kwargs=FAST,
+        model_kwargs={"n_hidden": 32, "n_models": 1},
+        naive=False,
+        mofa=True,
+    )
     assert many.index.names == ["target", "method"]
     assert many.loc[("prot", "MOFA+ (10 factors)"), "per_feature_pearson"] > 0.3
+
+
+def test_tl_translate_key_added_names_the_layer_and_random_state(three):
+    vae, _, _ = three
+    mdata, _ = _three()
+    og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="meth_hat", interval=0.9)
+    assert "meth_hat" in mdata.mod and mdata.uns["meth_hat"]["params"]["layer"] == "meth_hat"
+    layers = set(mdata["meth"].layers)
+    assert {"meth_hat", "meth_hat_lower", "meth_hat_upper"} <= layers
+    assert not any(name.startswith("translated_from_") for name in layers)
+    both = mdata["meth"].obs_names.isin(mdata["meth_hat"].obs_names)
+    np.testing.assert_array_equal(
+        mdata["meth"].layers["meth_hat"][both],
+        mdata["meth_hat"][mdata["meth"].obs_names[both]].X,
+    )
+    og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="meth_hat")  # its own: replaced
+    mdata["meth"].layers["measured"] = mdata["meth"].X.copy()
+    with pytest.raises(ValueError, match=r"layers already has \['measured'\].*overwrite=True"):
+        og.tl.translate(mdata, "mrna", "meth", model=vae, key_added="measured")
+    assert "measured" not in mdata.mod
+
+
+def test_tl_translate_seed_is_a_deprecated_alias():
+    mdata, _ = _paired(n=60, missing_target=0)
+    with pytest.warns(FutureWarning, match="random_state"):
+        out = og.tl.translate(
+            mdata, "mrna", "meth", copy=True, seed=3, max_epochs=3, progress_bar=False
+        )
+    assert out.uns["meth_from_mrna"]["params"]["random_state"] == 3

@@ -92,7 +92,9 @@ def tcga_brca() -> md.MuData:
     arrays = _load_npz("tcga_brca.npz")
     mdata = _build(arrays, labels_key="subtype")
     mdata.obs["split"] = pd.Categorical(
-        pd.Series(arrays["split"].astype(str), index=arrays["label_obs_names"].astype(str)).loc[mdata.obs_names],
+        pd.Series(arrays["split"].astype(str), index=arrays["label_obs_names"].astype(str)).loc[
+            mdata.obs_names
+        ],
         categories=["train", "test"],
     )
     return mdata

@@ -22,15 +22,15 @@ __all__ = [
     "train_synthetic_test_real",
 ]
 
-from ._translation import (  # noqa: E402
+from ._translation import (
     conformal_quantile,
     conformal_scores,
     interval_scores,
-    predict_interval_ridge,
     per_feature_pearson,
     per_sample_pearson,
     predict_class_mean,
     predict_feature_mean,
+    predict_interval_ridge,
     predict_knn,
     predict_mofa,
     predict_ridge,

@@ -36,7 +36,9 @@ def per_feature_pearson(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 def per_sample_pearson(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Pearson r across features, one value per sample (profile shape; high even for the mean)."""
-    return _pearson_columns(np.asarray(true, dtype=np.float64).T, np.asarray(pred, dtype=np.float64).T)
+    return _pearson_columns(
+        np.asarray(true, dtype=np.float64).T, np.asarray(pred, dtype=np.float64).T
+    )
 
 
 def rmse(true: np.ndarray, pred: np.ndarray) -> float:
@@ -58,7 +60,9 @@ def predict_feature_mean(Y_train: np.ndarray, n: int) -> np.ndarray:
     return np.tile(Y_train.mean(axis=0), (n, 1))
 
 
-def predict_class_mean(Y_train: np.ndarray, labels_train: np.ndarray, labels_test: np.ndarray) -> np.ndarray:
+def predict_class_mean(
+    Y_train: np.ndarray, labels_train: np.ndarray, labels_test: np.ndarray
+) -> np.ndarray:
     """The "oracle": the training mean of the target within the held-out sample's true class.
 
     It uses the true class of the held-out samples, which a real translator does not get; on
@@ -77,12 +81,21 @@ def predict_ridge(X_train: np.ndarray, Y_train: np.ndarray, X_test: np.ndarray) 
     return model.fit(X_train, Y_train).predict(X_test)
 
 
-def predict_knn(X_train: np.ndarray, Y_train: np.ndarray, X_test: np.ndarray, *, n_neighbors: int = 10, n_pcs: int = 50) -> np.ndarray:
+def predict_knn(
+    X_train: np.ndarray,
+    Y_train: np.ndarray,
+    X_test: np.ndarray,
+    *,
+    n_neighbors: int = 10,
+    n_pcs: int = 50,
+) -> np.ndarray:
     """Mean target of the ``n_neighbors`` nearest training samples in a PCA (``n_pcs``) of the
     standardised source."""
     n_pcs = min(n_pcs, X_train.shape[0] - 1, X_train.shape[1])
     model = make_pipeline(
-        StandardScaler(), PCA(n_components=n_pcs, random_state=0), KNeighborsRegressor(n_neighbors=min(n_neighbors, len(X_train)))
+        StandardScaler(),
+        PCA(n_components=n_pcs, random_state=0),
+        KNeighborsRegressor(n_neighbors=min(n_neighbors, len(X_train))),
     )
     return model.fit(X_train, Y_train).predict(X_test)
 
@@ -144,16 +157,26 @@ def predict_mofa(
     from mofapy2 import config as mofa_config
     from mofapy2.run.entry_point import entry_point
 
-    sources_train = [np.asarray(a, dtype=np.float64) for a in (X_train if isinstance(X_train, (list, tuple)) else [X_train])]
-    sources_test = [np.asarray(a, dtype=np.float64) for a in (X_test if isinstance(X_test, (list, tuple)) else [X_test])]
+    sources_train = [
+        np.asarray(a, dtype=np.float64)
+        for a in (X_train if isinstance(X_train, (list, tuple)) else [X_train])
+    ]
+    sources_test = [
+        np.asarray(a, dtype=np.float64)
+        for a in (X_test if isinstance(X_test, (list, tuple)) else [X_test])
+    ]
     extra = [np.asarray(a, dtype=np.float64) for a in (extra_train or [])]
     Y_train = np.asarray(Y_train, dtype=np.float64)
     if any(a.ndim != 2 for a in (*sources_train, *sources_test, *extra, Y_train)):
-        raise ValueError("X_train, Y_train, X_test and extra_train must be 2-D arrays (samples x features).")
+        raise ValueError(
+            "X_train, Y_train, X_test and extra_train must be 2-D arrays (samples x features)."
+        )
     if len(sources_train) != len(sources_test):
-        raise ValueError(f"X_train has {len(sources_train)} source views, X_test {len(sources_test)}.")
+        raise ValueError(
+            f"X_train has {len(sources_train)} source views, X_test {len(sources_test)}."
+        )
     n_train = len(Y_train)
-    for k, (a, b) in enumerate(zip(sources_train, sources_test)):
+    for a, b in zip(sources_train, sources_test):
         if len(a) != n_train:
             raise ValueError(f"X_train has {len(a)} samples, Y_train {n_train}.")
         if b.shape[1] != a.shape[1]:
@@ -176,11 +199,16 @@ def predict_mofa(
     missing = lambda d: np.full((n_test, d), np.nan)  # noqa: E731
     views.append(np.vstack([target, missing(Y_train.shape[1])]))
     views += [np.vstack([standardise(a, a)[0], missing(a.shape[1])]) for a in extra]
-    view_names = [f"source{k}" for k in range(len(sources_train))] + ["target"] + [f"extra{k}" for k in range(len(extra))]
+    view_names = (
+        [f"source{k}" for k in range(len(sources_train))]
+        + ["target"]
+        + [f"extra{k}" for k in range(len(extra))]
+    )
     target_view = len(sources_train)
 
     log = io.StringIO()
-    rng_state, float32_before = np.random.get_state(), mofa_config.use_float32
+    # mofapy2 seeds NumPy's global RNG: its state is saved and restored around the fit
+    rng_state, float32_before = np.random.get_state(), mofa_config.use_float32  # noqa: NPY002
     try:
         with contextlib.redirect_stdout(log), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -190,18 +218,25 @@ def predict_mofa(
                 [[v] for v in views],
                 likelihoods=["gaussian"] * len(views),
                 views_names=view_names,
-                features_names=[[f"{name}_{j}" for j in range(v.shape[1])] for name, v in zip(view_names, views)],
+                features_names=[
+                    [f"{name}_{j}" for j in range(v.shape[1])] for name, v in zip(view_names, views)
+                ],
                 samples_names=[[f"sample_{i}" for i in range(n_train + n_test)]],
             )
-            # MOFA+ starts from a PCA of the data: no more factors than its smallest dimension allows
-            ent.set_model_options(factors=int(min(n_factors, *(v.shape[1] for v in views), n_train - 1)))
-            ent.set_train_options(iter=int(max_iter), convergence_mode=convergence_mode, seed=int(seed), quiet=True)
+            # MOFA+ starts from a PCA of the data: no more factors than its smallest dimension
+            # allows
+            ent.set_model_options(
+                factors=int(min(n_factors, *(v.shape[1] for v in views), n_train - 1))
+            )
+            ent.set_train_options(
+                iter=int(max_iter), convergence_mode=convergence_mode, seed=int(seed), quiet=True
+            )
             ent.build()
             ent.run()
     except SystemExit as exc:  # mofapy2 exits the interpreter on some errors; a library must not
         raise RuntimeError("mofapy2 stopped: " + log.getvalue()[-2000:]) from exc
     finally:
-        np.random.set_state(rng_state)
+        np.random.set_state(rng_state)  # noqa: NPY002
         mofa_config.use_float32 = float32_before
     Z = np.asarray(ent.model.nodes["Z"].getExpectation(), dtype=np.float64)
     W_target = np.asarray(ent.model.nodes["W"].getExpectation()[target_view], dtype=np.float64)
@@ -242,17 +277,28 @@ def conformal_quantile(scores: np.ndarray, n_samples: int, level: float) -> floa
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}.")
-    return float(np.quantile(scores, min(1.0, level + (1 - level) / (n_samples + 1)), method="higher"))
+    return float(
+        np.quantile(scores, min(1.0, level + (1 - level) / (n_samples + 1)), method="higher")
+    )
 
 
 def interval_scores(true: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict[str, float]:
     """``coverage`` (fraction of true values inside their interval) and mean ``width``."""
     true = np.asarray(true, dtype=np.float64)
-    return {"coverage": float(((true >= lower) & (true <= upper)).mean()), "width": float(np.mean(upper - lower))}
+    return {
+        "coverage": float(((true >= lower) & (true <= upper)).mean()),
+        "width": float(np.mean(upper - lower)),
+    }
 
 
 def predict_interval_ridge(
-    X_train: np.ndarray, Y_train: np.ndarray, X_test: np.ndarray, calibration: np.ndarray, *, level: float = 0.9, bounds: tuple[float, float] | None = None
+    X_train: np.ndarray,
+    Y_train: np.ndarray,
+    X_test: np.ndarray,
+    calibration: np.ndarray,
+    *,
+    level: float = 0.9,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ridge (:func:`predict_ridge`) with split-conformal intervals calibrated like the
     CrossModalVAE's (:func:`conformal_scores`, pooled quantile), in the target's units.

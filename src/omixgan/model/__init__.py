@@ -1,4 +1,7 @@
-"""User-facing model classes (scvi-tools style): setup_mudata, train, sample/translate, save/load."""
+"""User-facing model classes (scvi-tools style).
+
+setup_mudata, train, sample / translate, save / load.
+"""
 
 from ._multiomicsgan import MultiOmicsGAN
 from ._omicsgan import OmicsGAN

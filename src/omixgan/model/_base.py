@@ -17,8 +17,8 @@ import inspect
 import os
 import pickle
 import zipfile
-from uuid import uuid4
 from collections.abc import Sequence
+from uuid import uuid4
 
 import anndata as ad
 import mudata as md
@@ -47,7 +47,8 @@ from scvi.model.base._constants import SAVE_KEYS
 
 from .._settings import settings, thread_limit
 from .._utils import make_mudata
-from ..pp import DATA_TYPE_KEY, DataType, Pipeline, declared_data_type, resolve_data_type
+from ..pp import Pipeline, declared_data_type, resolve_data_type
+from ..pp._transforms import DATA_TYPE_KEY, DataType
 from ..pp._transforms import _row_blocks as row_blocks
 from ..train._loop import check_seed, isolated_rng
 
@@ -232,10 +233,16 @@ class OmixModel(BaseModelClass):
     # --- registered data ---------------------------------------------------------------------
     @property
     def setup_args(self) -> dict:
+        """The arguments given to ``setup_anndata`` / ``setup_mudata`` (a copy).
+
+        Saved with the model and checked on :meth:`load`, so a loaded model reads the same
+        modalities, layer and label column as the one that was trained.
+        """
         return dict(self.registry_["setup_args"])
 
     @property
     def labels_key(self) -> str | None:
+        """The ``.obs`` column of class labels registered at setup; None: no labels."""
         return self.setup_args.get("labels_key")
 
     @property
@@ -275,9 +282,7 @@ class OmixModel(BaseModelClass):
         parts = [data] + (list(data.mod.values()) if isinstance(data, md.MuData) else [])
         if any(part.is_view for part in parts):
             data, remember = data.copy(), False
-        known = self._per_instance_manager_store.get(self.id, {}).get(
-            data.uns.get(_SCVI_UUID_KEY)
-        )
+        known = self._per_instance_manager_store.get(self.id, {}).get(data.uns.get(_SCVI_UUID_KEY))
         if self.adata_manager is None or (known is not None and known.adata is data):
             self._validate_anndata(data, copy_if_view=False)
             manager = self.get_anndata_manager(data, required=True)

@@ -18,7 +18,13 @@ from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._loop import device_generator
-from ..train._ondisk import POOLED_BLOCKS, OnDiskBatches, OnDiskMatrix, fit_pipeline_on_disk, validation_rows
+from ..train._ondisk import (
+    POOLED_BLOCKS,
+    OnDiskBatches,
+    OnDiskMatrix,
+    fit_pipeline_on_disk,
+    validation_rows,
+)
 from ..train._vae import ResidentBatches, VAETrainConfig, train_vae, validation_error
 from ._base import (
     OmixModel,
@@ -75,13 +81,27 @@ def calibration_key(sources: tuple[str, ...], target: str) -> str:
 class _VAEModel(OmixModel):
     """Shared machinery: per-modality transforms, resident data, training, encoding, decoding."""
 
-    def __init__(self, adata, *, n_latent, n_hidden, n_layers, dropout_rate, input_dropout, linear_path, data_types, n_models):
+    def __init__(
+        self,
+        adata,
+        *,
+        n_latent,
+        n_hidden,
+        n_layers,
+        dropout_rate,
+        input_dropout,
+        linear_path,
+        data_types,
+        n_models,
+    ):
         super().__init__(adata)
         data_types = dict(data_types or {})
         mods = self.modalities or [None]
         unknown = set(data_types) - {m for m in mods if m is not None}
         if unknown:
-            raise KeyError(f"data_types names modalities the model was not set up with: {sorted(unknown)}.")
+            raise KeyError(
+                f"data_types names modalities the model was not set up with: {sorted(unknown)}."
+            )
         self.pipeline_state_, self.data_types_, self.var_names_ = {}, {}, {}
         dims = {}
         for mod in mods:
@@ -89,23 +109,39 @@ class _VAEModel(OmixModel):
             if self._on_disk(source):
                 if len(mods) > 1:
                     raise ValueError(
-                        f"modality {mod!r} is backed on disk; training from disk is available for one modality "
-                        "(OmicsVAE). Load the MuData into memory (mdata = mdata.to_memory()) for a CrossModalVAE."
+                        f"modality {mod!r} is backed on disk; training from disk is available for "
+                        "one modality "
+                        "(OmicsVAE). Load the MuData into memory (mdata = mdata.to_memory()) for a "
+                        "CrossModalVAE."
                     )
-                pipeline, self.data_types_[self._key(mod)] = fit_pipeline_on_disk(OnDiskMatrix(source, name=self._name(mod)), data_types.get(mod), mod)
+                pipeline, self.data_types_[self._key(mod)] = fit_pipeline_on_disk(
+                    OnDiskMatrix(source, name=self._name(mod)), data_types.get(mod), mod
+                )
             else:
                 X = self._matrix(source, mod)
-                pipeline, self.data_types_[self._key(mod)] = default_pipeline(X, data_types.get(mod), mod, source)
+                pipeline, self.data_types_[self._key(mod)] = default_pipeline(
+                    X, data_types.get(mod), mod, source
+                )
                 pipeline.fit(X)
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = self._n_vars(mod)
         self.history_ = None
-        if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 1:
+        if (
+            isinstance(n_models, bool)
+            or not isinstance(n_models, (int, np.integer))
+            or n_models < 1
+        ):
             raise ValueError(f"n_models must be a positive integer, got {n_models!r}.")
         self.module = VAEEnsembleModule(
-            dims, n_models=int(n_models), n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers,
-            dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path,
+            dims,
+            n_models=int(n_models),
+            n_latent=n_latent,
+            n_hidden=n_hidden,
+            n_layers=n_layers,
+            dropout_rate=dropout_rate,
+            input_dropout=input_dropout,
+            linear_path=linear_path,
             data_types=dict(self.data_types_),
         )
 
@@ -118,7 +154,10 @@ class _VAEModel(OmixModel):
         return f"modality {modality!r}" if modality else "the data"
 
     def _on_disk(self, adata: ad.AnnData) -> bool:
-        """Backed ``.X`` without a layer: read in blocks, never whole (backed layers are in memory)."""
+        """Backed ``.X`` without a layer: read in blocks, never whole.
+
+        Backed layers are in memory.
+        """
         return bool(getattr(adata, "isbacked", False)) and self.setup_args.get("layer") is None
 
     def _pipeline(self, modality: str | None) -> Pipeline:
@@ -151,21 +190,56 @@ class _VAEModel(OmixModel):
             raw[self._key(mod)] = X
         return names, raw, positions
 
-    def _paired_model_space(self, raw: dict, positions: dict, s: str, t: str) -> tuple[np.ndarray, np.ndarray]:
+    def _paired_model_space(
+        self, raw: dict, positions: dict, s: str, t: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Model-space rows of modalities ``s`` and ``t`` for the samples that have both."""
         both = np.intersect1d(positions[s], positions[t])
-        return tuple(Pipeline.from_state(self.pipeline_state_[m]).transform(raw[m][rows_of(positions[m], both)]) for m in (s, t))
+        return tuple(
+            Pipeline.from_state(self.pipeline_state_[m]).transform(
+                raw[m][rows_of(positions[m], both)]
+            )
+            for m in (s, t)
+        )
 
-    def _train(self, *, calibration_fraction=0.0, refit=False, max_epochs, batch_size, lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, validation_fraction, patience, accelerator, devices, strategy, precision, seed, progress_bar, buffer_mb=256.0):
+    def _train(
+        self,
+        *,
+        calibration_fraction=0.0,
+        refit=False,
+        max_epochs,
+        batch_size,
+        lr,
+        weight_decay,
+        kl_weight,
+        kl_warmup_fraction,
+        align_weight,
+        cross_weight,
+        validation_fraction,
+        patience,
+        accelerator,
+        devices,
+        strategy,
+        precision,
+        seed,
+        progress_bar,
+        buffer_mb=256.0,
+    ):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1):
+        if patience is not None and (
+            isinstance(patience, bool)
+            or not isinstance(patience, (int, np.integer))
+            or patience < 1
+        ):
             raise ValueError(f"patience must be a positive integer or None, got {patience!r}.")
         if not 0 <= validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction!r}.")
         if not 0 <= calibration_fraction < 1:
-            raise ValueError(f"calibration_fraction must be in [0, 1), got {calibration_fraction!r}.")
+            raise ValueError(
+                f"calibration_fraction must be in [0, 1), got {calibration_fraction!r}."
+            )
         seed_everything(seed)
         self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices, strategy, precision)
@@ -174,15 +248,33 @@ class _VAEModel(OmixModel):
         if self._on_disk(source):
             data = _OnDiskData(self, source, mod, validation_fraction, buffer_mb, fabric)
         else:
-            data = _ResidentData(self, validation_fraction, fabric, calibration_fraction=calibration_fraction, seed=seed)
+            data = _ResidentData(
+                self,
+                validation_fraction,
+                fabric,
+                calibration_fraction=calibration_fraction,
+                seed=seed,
+            )
         steps_per_epoch = max(1, data.n_train // (batch_size * fabric.world_size))
         if patience is None:
             # about 150 optimiser steps without improvement, whatever the data size
             patience = int(np.clip(round(150 / steps_per_epoch), 5, 30))
-        config = VAETrainConfig(int(max_epochs), int(batch_size), lr, weight_decay, kl_weight, kl_warmup_fraction, align_weight, cross_weight, int(patience))
+        config = VAETrainConfig(
+            int(max_epochs),
+            int(batch_size),
+            lr,
+            weight_decay,
+            kl_weight,
+            kl_warmup_fraction,
+            align_weight,
+            cross_weight,
+            int(patience),
+        )
         n_members = len(self.module.members)
         runs = 2 if refit and len(data.calibration) else 1
-        bar = make_progress_bar(int(max_epochs) * n_members * runs, enabled=progress_bar, desc=type(self).__name__)
+        bar = make_progress_bar(
+            int(max_epochs) * n_members * runs, enabled=progress_bar, desc=type(self).__name__
+        )
 
         def fit_members(run: str) -> list[pd.DataFrame]:
             histories = []
@@ -192,7 +284,15 @@ class _VAEModel(OmixModel):
                 member_rng.manual_seed(member_seed)
                 batches, validate = data.member(member, member_seed, int(batch_size), member_rng)
                 member.train()
-                history = train_vae(fabric, member, batches, validate, config=config, noise=device_generator(member_rng, fabric.device), progress_bar=bar)
+                history = train_vae(
+                    fabric,
+                    member,
+                    batches,
+                    validate,
+                    config=config,
+                    noise=device_generator(member_rng, fabric.device),
+                    progress_bar=bar,
+                )
                 histories.append(pd.DataFrame(history).assign(member=k, run=run))
             self.module.to("cpu")
             return histories
@@ -235,10 +335,17 @@ class _VAEModel(OmixModel):
                 if Yt.shape[1] <= ALPHA_SELECTION_TARGETS:
                     ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt)
                 else:
-                    cols = np.sort(np.random.default_rng(0).choice(Yt.shape[1], ALPHA_SELECTION_TARGETS, replace=False))
+                    cols = np.sort(
+                        np.random.default_rng(0).choice(
+                            Yt.shape[1], ALPHA_SELECTION_TARGETS, replace=False
+                        )
+                    )
                     alpha = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xs, Yt[:, cols]).alpha_
                     ridge = Ridge(alpha=alpha).fit(Xs, Yt)
-                maps[(sources, t)] = (ridge.coef_.T.astype(np.float32), np.asarray(ridge.intercept_, dtype=np.float32))
+                maps[(sources, t)] = (
+                    ridge.coef_.T.astype(np.float32),
+                    np.asarray(ridge.intercept_, dtype=np.float32),
+                )
         return maps
 
     def _rows_model_space(self, raw: dict, positions: dict, m: str, rows: np.ndarray) -> np.ndarray:
@@ -249,7 +356,9 @@ class _VAEModel(OmixModel):
         """The ridge maps of :meth:`_ridge_maps`, fitted on every training sample (calibration
         samples included: ridge is cheap to refit and better with them), into the module."""
         for (sources, t), (coef, intercept) in self._ridge_maps(raw, positions).items():
-            self.module.set_linear_map(sources, t, torch.from_numpy(coef), torch.from_numpy(intercept))
+            self.module.set_linear_map(
+                sources, t, torch.from_numpy(coef), torch.from_numpy(intercept)
+            )
 
     def _calibrate(self, raw: dict, positions: dict, calibration: np.ndarray) -> None:
         """On the calibration samples (never used in training), per source set and target:
@@ -270,10 +379,16 @@ class _VAEModel(OmixModel):
         maps = self._ridge_maps(raw, positions, exclude=calibration)
         for t in self.module.names:
             for sources in source_sets(self.module.names, t):
-                rows = np.intersect1d(calibration, functools.reduce(np.intersect1d, [positions[m] for m in (*sources, t)]))
+                rows = np.intersect1d(
+                    calibration,
+                    functools.reduce(np.intersect1d, [positions[m] for m in (*sources, t)]),
+                )
                 if len(rows) < MIN_CALIBRATION or (sources, t) not in maps:
                     continue
-                xs = {m: torch.from_numpy(self._rows_model_space(raw, positions, m, rows)) for m in sources}
+                xs = {
+                    m: torch.from_numpy(self._rows_model_space(raw, positions, m, rows))
+                    for m in sources
+                }
                 Y = self._rows_model_space(raw, positions, t, rows).astype(np.float64)
                 deep = self.module.translate(xs, t, linear_blend=0.0).numpy().astype(np.float64)
                 coef, intercept = maps[(sources, t)]
@@ -281,7 +396,11 @@ class _VAEModel(OmixModel):
                 if self.linear_blend == "auto":
                     diff = linear - deep
                     denom = float((diff**2).sum())
-                    blend = float(np.clip(-((deep - Y) * diff).sum() / denom, 0, 1)) if denom > 0 else 0.5
+                    blend = (
+                        float(np.clip(-((deep - Y) * diff).sum() / denom, 0, 1))
+                        if denom > 0
+                        else 0.5
+                    )
                 else:
                     blend = float(self.linear_blend)
                 scores, scale = conformal_scores((1 - blend) * deep + blend * linear - Y)
@@ -295,19 +414,27 @@ class _VAEModel(OmixModel):
 
     @property
     def history(self) -> pd.DataFrame | None:
-        """Per ``run`` (CrossModalVAE: ``"calibration"``, the training without the calibration
-        samples, then ``"final"``), ensemble ``member`` and epoch: ``loss`` and its terms (``reconstruction``, ``kl``,
-        ``alignment``) on the training samples, and ``validation`` (translation error on held-out
-        validation samples; the weights of each member's best epoch were kept)."""
+        """Training history, one row per ``run``, ensemble ``member`` and epoch.
+
+        ``run`` (CrossModalVAE): ``"calibration"``, the training without the calibration
+        samples, then ``"final"``. Columns: ``loss`` and its terms (``reconstruction``, ``kl``,
+        ``alignment``) on the training samples, and ``validation`` (translation error on
+        held-out validation samples; the weights of each member's best epoch were kept).
+        """
         return self.history_
 
     def _encode(self, data, modality: str | None) -> tuple[np.ndarray, pd.Index]:
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         source = self._modality_adata(data, modality)
         if self._on_disk(source):
             self._check_features(data, modality, self.var_names_[self._key(modality)])
             pipeline = self._pipeline(modality)
-            codes = [self._encode_rows(modality, pipeline.transform(X)) for _, X in OnDiskMatrix(source, name=self._name(modality)).blocks()]
+            codes = [
+                self._encode_rows(modality, pipeline.transform(X))
+                for _, X in OnDiskMatrix(source, name=self._name(modality)).blocks()
+            ]
             return np.vstack(codes), source.obs_names
         Z, obs = self._model_space(data, modality)
         return self._encode_rows(modality, Z), obs
@@ -319,7 +446,9 @@ class _VAEModel(OmixModel):
 
     def _decode(self, modality: str | None, latent: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            out = self.module.decode(self._key(modality), torch.as_tensor(np.asarray(latent, dtype=np.float32))).numpy()
+            out = self.module.decode(
+                self._key(modality), torch.as_tensor(np.asarray(latent, dtype=np.float32))
+            ).numpy()
         return self._pipeline(modality).inverse(out)
 
 
@@ -349,19 +478,41 @@ class OmicsVAE(_VAEModel):
         linear_path: bool = True,
         data_types: dict | None = None,
     ):
-        super().__init__(adata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types, n_models=1)
+        super().__init__(
+            adata,
+            n_latent=n_latent,
+            n_hidden=n_hidden,
+            n_layers=n_layers,
+            dropout_rate=dropout_rate,
+            input_dropout=input_dropout,
+            linear_path=linear_path,
+            data_types=data_types,
+            n_models=1,
+        )
         mod = self.modalities[0] if self.modalities else None
-        self._model_summary_string = f"OmicsVAE on {'modality ' + repr(mod) if mod else 'AnnData'} ({self.data_types_[self._key(mod)]}), n_latent={n_latent}"
+        where = f"modality {mod!r}" if mod else "AnnData"
+        self._model_summary_string = (
+            f"OmicsVAE on {where} ({self.data_types_[self._key(mod)]}), n_latent={n_latent}"
+        )
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
-    def setup_anndata(cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_anndata(
+        cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs
+    ):
         """Register an AnnData (one modality). ``labels_key`` is only recorded (for plots)."""
         check_labels_key(adata, labels_key)
         register(cls, adata, locals(), modalities=None, labels_key=labels_key, layer=layer)
 
     @classmethod
-    def setup_mudata(cls, mdata: md.MuData, modality: str = "mrna", labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_mudata(
+        cls,
+        mdata: md.MuData,
+        modality: str = "mrna",
+        labels_key: str | None = None,
+        layer: str | None = None,
+        **kwargs,
+    ):
         """Register one modality of a MuData."""
         check_modalities(mdata, [modality], "modality")
         check_labels_key(mdata, labels_key)
@@ -401,10 +552,23 @@ class OmicsVAE(_VAEModel):
             2048 rows in memory.
         """
         self._train(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
-            kl_warmup_fraction=kl_warmup_fraction, align_weight=0.0, cross_weight=0.0,
-            validation_fraction=validation_fraction, patience=patience, accelerator=accelerator, devices=devices,
-            strategy=strategy, precision=precision, buffer_mb=buffer_mb, seed=seed, progress_bar=progress_bar,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            kl_weight=kl_weight,
+            kl_warmup_fraction=kl_warmup_fraction,
+            align_weight=0.0,
+            cross_weight=0.0,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            accelerator=accelerator,
+            devices=devices,
+            strategy=strategy,
+            precision=precision,
+            buffer_mb=buffer_mb,
+            seed=seed,
+            progress_bar=progress_bar,
         )
 
     def get_latent_representation(self, adata: ad.AnnData | md.MuData | None = None) -> np.ndarray:
@@ -418,10 +582,14 @@ class OmicsVAE(_VAEModel):
         With another OmicsVAE's latent codes this is the course's naive translation, which fails
         because two separately trained VAEs do not share a latent space.
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         latent = np.asarray(latent, dtype=np.float32)
         if latent.ndim != 2 or latent.shape[1] != self.module.n_latent:
-            raise ValueError(f"latent must have shape (n, {self.module.n_latent}), got {latent.shape}.")
+            raise ValueError(
+                f"latent must have shape (n, {self.module.n_latent}), got {latent.shape}."
+            )
         return self._decode(self.modalities[0] if self.modalities else None, latent)
 
     def sample(self, n_samples: int = 100, seed: int | None = None) -> ad.AnnData:
@@ -429,12 +597,16 @@ class OmicsVAE(_VAEModel):
 
         Returns an AnnData with the modality's ``var_names`` and ``obs["synthetic"] = True``.
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
         z = torch.randn(int(n_samples), self.module.n_latent, generator=generator).numpy()
         mod = self.modalities[0] if self.modalities else None
-        return synthetic_adata(self.decode(z), np.array([]), self.var_names_[self._key(mod)], None, prefix="vae")
+        return synthetic_adata(
+            self.decode(z), np.array([]), self.var_names_[self._key(mod)], None, prefix="vae"
+        )
 
 
 class CrossModalVAE(_VAEModel):
@@ -453,7 +625,9 @@ class CrossModalVAE(_VAEModel):
         MuData registered with :meth:`setup_mudata`.
     """
 
-    __doc__ += _ARCHITECTURE_DOC + """
+    __doc__ += (
+        _ARCHITECTURE_DOC
+        + """
     n_models
         Independently trained members (seeds ``seed``, ``seed + 1000``, ...) whose translations are
         averaged: on cohorts of about a hundred samples, seed-to-seed variance is the largest error
@@ -472,6 +646,7 @@ class CrossModalVAE(_VAEModel):
         noise). A modality that carries no extra information about the target still adds
         estimation noise on a few hundred samples (e.g. miRNA next to mRNA for methylation in
         TCGA-BRCA); the calibration samples show it. False: always every source given."""
+    )
 
     def __init__(
         self,
@@ -489,26 +664,56 @@ class CrossModalVAE(_VAEModel):
     ):
         if not isinstance(mdata, md.MuData):
             raise TypeError(f"CrossModalVAE needs a MuData, got {type(mdata).__name__}.")
-        if linear_blend != "auto" and not (isinstance(linear_blend, (int, float)) and 0 <= linear_blend <= 1):
+        if linear_blend != "auto" and not (
+            isinstance(linear_blend, (int, float)) and 0 <= linear_blend <= 1
+        ):
             raise ValueError(f"linear_blend must be 'auto' or in [0, 1], got {linear_blend!r}.")
-        super().__init__(mdata, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate, input_dropout=input_dropout, linear_path=linear_path, data_types=data_types, n_models=n_models)
+        super().__init__(
+            mdata,
+            n_latent=n_latent,
+            n_hidden=n_hidden,
+            n_layers=n_layers,
+            dropout_rate=dropout_rate,
+            input_dropout=input_dropout,
+            linear_path=linear_path,
+            data_types=data_types,
+            n_models=n_models,
+        )
         self.linear_blend = "auto" if linear_blend == "auto" else float(linear_blend)
         self.source_selection = bool(source_selection)
         self.calibration_, self.calibration_obs_names_ = {}, np.empty(0, dtype=str)
         names, positions = self._registered_rows()
         n_paired = len(functools.reduce(np.intersect1d, positions.values()))
-        n_multi = int((sum((rows_of(p, np.arange(len(names))) >= 0).astype(int) for p in positions.values()) >= 2).sum())
+        n_multi = int(
+            (
+                sum(
+                    (rows_of(p, np.arange(len(names))) >= 0).astype(int) for p in positions.values()
+                )
+                >= 2
+            ).sum()
+        )
         if n_multi == 0:
-            raise ValueError(f"no sample has all of the modalities {self.modalities}, nor two of them; a translator needs paired samples.")
+            raise ValueError(
+                f"no sample has all of the modalities {self.modalities}, nor two of them; a "
+                "translator needs paired samples."
+            )
         self._model_summary_string = (
-            f"CrossModalVAE on {', '.join(f'{m} ({self.data_types_[m]})' for m in self.modalities)}: "
+            "CrossModalVAE on "
+            f"{', '.join(f'{m} ({self.data_types_[m]})' for m in self.modalities)}: "
             f"{len(names)} samples, {n_paired} with every modality; n_latent={n_latent}, "
             f"{n_models} member(s), linear_blend={linear_blend}"
         )
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
-    def setup_mudata(cls, mdata: md.MuData, modalities: list[str] = ("mrna", "meth"), labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_mudata(
+        cls,
+        mdata: md.MuData,
+        modalities: list[str] = ("mrna", "meth"),
+        labels_key: str | None = None,
+        layer: str | None = None,
+        **kwargs,
+    ):
         """Register two or more modalities of a MuData.
 
         Parameters
@@ -526,14 +731,19 @@ class CrossModalVAE(_VAEModel):
         """
         modalities = check_modality_list(mdata, modalities)
         if len(modalities) > MAX_MODALITIES:
-            raise ValueError(f"a CrossModalVAE takes at most {MAX_MODALITIES} modalities (one ridge map per source set), got {len(modalities)}.")
+            raise ValueError(
+                f"a CrossModalVAE takes at most {MAX_MODALITIES} modalities (one ridge map per "
+                f"source set), got {len(modalities)}."
+            )
         check_labels_key(mdata, labels_key)
         register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
 
     @classmethod
     def setup_anndata(cls, adata, **kwargs):
         """Not available: a cross-modal model needs a MuData with several modalities."""
-        raise TypeError("CrossModalVAE needs several modalities: use CrossModalVAE.setup_mudata on a MuData.")
+        raise TypeError(
+            "CrossModalVAE needs several modalities: use CrossModalVAE.setup_mudata on a MuData."
+        )
 
     def train(
         self,
@@ -616,30 +826,54 @@ class CrossModalVAE(_VAEModel):
             Show a progress bar over epochs.
         """
         self._train(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, kl_weight=kl_weight,
-            kl_warmup_fraction=kl_warmup_fraction, align_weight=align_weight, cross_weight=cross_weight,
-            validation_fraction=validation_fraction, calibration_fraction=calibration_fraction, refit=refit, patience=patience,
-            accelerator=accelerator, devices=devices, strategy=strategy, precision=precision, seed=seed,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            kl_weight=kl_weight,
+            kl_warmup_fraction=kl_warmup_fraction,
+            align_weight=align_weight,
+            cross_weight=cross_weight,
+            validation_fraction=validation_fraction,
+            calibration_fraction=calibration_fraction,
+            refit=refit,
+            patience=patience,
+            accelerator=accelerator,
+            devices=devices,
+            strategy=strategy,
+            precision=precision,
+            seed=seed,
             progress_bar=progress_bar,
         )
 
     def _check_pair(self, source, target: str) -> tuple[str, ...]:
         """``source`` (a name or a list) as a tuple in the model's modality order, checked."""
         if target not in self.modalities:
-            raise KeyError(f"target={target!r}: the model was trained on {self.modalities}, not on {target!r}.")
+            raise KeyError(
+                f"target={target!r}: the model was trained on {self.modalities}, not on {target!r}."
+            )
         sources = [source] if isinstance(source, str) else list(source)
         if not sources:
-            raise ValueError("source is empty: name one or more modalities, or None for every modality a sample has.")
+            raise ValueError(
+                "source is empty: name one or more modalities, or None for every modality a sample "
+                "has."
+            )
         for mod in sources:
             if mod not in self.modalities:
-                raise KeyError(f"source={mod!r}: the model was trained on {self.modalities}, not on {mod!r}.")
+                raise KeyError(
+                    f"source={mod!r}: the model was trained on {self.modalities}, not on {mod!r}."
+                )
         if target in sources:
-            raise ValueError(f"source and target both contain {target!r}; translation needs two modalities.")
+            raise ValueError(
+                f"source and target both contain {target!r}; translation needs two modalities."
+            )
         if len(set(sources)) != len(sources):
             raise ValueError(f"source names a modality twice: {sources}.")
         return tuple(m for m in self.modalities if m in sources)
 
-    def _groups(self, data, source, target: str) -> tuple[pd.Index, list[tuple[tuple[str, ...], np.ndarray]]]:
+    def _groups(
+        self, data, source, target: str
+    ) -> tuple[pd.Index, list[tuple[tuple[str, ...], np.ndarray]]]:
         """The samples a translation covers, and which of them use which source set.
 
         An explicit ``source``: the samples that have every source (in the first source's order),
@@ -655,10 +889,16 @@ class CrossModalVAE(_VAEModel):
             return obs, [(sources, np.arange(len(obs)))]
         self._check_pair([m for m in self.modalities if m != target], target)
         if not isinstance(data, md.MuData):
-            raise TypeError("source=None needs a MuData (a sample's modalities are read from it); pass source= for an AnnData.")
+            raise TypeError(
+                "source=None needs a MuData (a sample's modalities are read from it); pass source= "
+                "for an AnnData."
+            )
         available = [m for m in self.modalities if m != target and m in data.mod]
         if not available:
-            raise KeyError(f"the data has none of the modalities {[m for m in self.modalities if m != target]} to translate {target!r} from.")
+            raise KeyError(
+                "the data has none of the modalities "
+                f"{[m for m in self.modalities if m != target]} to translate {target!r} from."
+            )
         has = np.column_stack([data.obs_names.isin(data.mod[m].obs_names) for m in available])
         keep = has.any(axis=1)
         obs = data.obs_names[keep]
@@ -673,8 +913,11 @@ class CrossModalVAE(_VAEModel):
         """The subset of ``sources`` used for ``target`` (see ``source_selection``)."""
         if not self.source_selection or len(sources) == 1:
             return sources
-        scored = [(self.calibration_[calibration_key(sub, target)]["mse"], -len(sub), sub) for sub in source_sets(list(sources) + [target], target)
-                  if calibration_key(sub, target) in self.calibration_]
+        scored = [
+            (self.calibration_[calibration_key(sub, target)]["mse"], -len(sub), sub)
+            for sub in source_sets(list(sources) + [target], target)
+            if calibration_key(sub, target) in self.calibration_
+        ]
         return min(scored)[2] if scored else sources
 
     def _blend(self, sources: tuple[str, ...], target: str, linear_blend) -> float:
@@ -687,10 +930,14 @@ class CrossModalVAE(_VAEModel):
         entry = self.calibration_.get(calibration_key(sources, target))
         return entry["blend"] if entry is not None else 0.5
 
-    def _model_space_prediction(self, data, source, target: str, linear_blend, n_samples: int = 0, generator=None):
+    def _model_space_prediction(
+        self, data, source, target: str, linear_blend, n_samples: int = 0, generator=None
+    ):
         """Model-space translation of every covered sample: ``(obs_names, prediction, groups)``;
         with ``n_samples`` draws, the prediction has a leading axis of draws."""
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         obs, groups = self._groups(data, source, target)
         d = self.module.n_inputs[target]
         lead = () if n_samples == 0 else (n_samples * len(self.module.members),)
@@ -705,7 +952,9 @@ class CrossModalVAE(_VAEModel):
                 Z, names = cache[m]
                 xs[m] = torch.from_numpy(np.ascontiguousarray(Z[names.get_indexer(obs[rows])]))
             blend = self._blend(sources, target, linear_blend)
-            pred = self.module.translate(xs, target, linear_blend=blend, n_samples=n_samples, generator=generator).numpy()
+            pred = self.module.translate(
+                xs, target, linear_blend=blend, n_samples=n_samples, generator=generator
+            ).numpy()
             out[..., rows, :] = pred
         return obs, out, groups
 
@@ -754,18 +1003,28 @@ class CrossModalVAE(_VAEModel):
         them that have every source; None: ``mdata.obs_names`` of the samples with at least one
         modality besides the target.
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, (int, np.integer))
+            or n_samples < 1
+        ):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         if return_std and n_samples < 2:
             raise ValueError("return_std needs n_samples > 1 posterior draws.")
-        self._check_pair(source if source is not None else [m for m in self.modalities if m != target], target)
+        self._check_pair(
+            source if source is not None else [m for m in self.modalities if m != target], target
+        )
         data = self._as_mudata(mdata, source)
         pipeline = self._pipeline(target)
         if n_samples == 1:
-            return pipeline.inverse(self._model_space_prediction(data, source, target, linear_blend)[1])
+            return pipeline.inverse(
+                self._model_space_prediction(data, source, target, linear_blend)[1]
+            )
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
-        draws = self._model_space_prediction(data, source, target, linear_blend, n_samples=int(n_samples), generator=generator)[1]
+        draws = self._model_space_prediction(
+            data, source, target, linear_blend, n_samples=int(n_samples), generator=generator
+        )[1]
         values = np.stack([pipeline.inverse(d) for d in draws])
         mean = values.mean(axis=0)
         return (mean, values.std(axis=0)) if return_std else mean
@@ -774,7 +1033,10 @@ class CrossModalVAE(_VAEModel):
         data = self.adata if mdata is None else mdata
         if isinstance(data, ad.AnnData):
             if not isinstance(source, str):
-                raise TypeError("an AnnData holds one modality: pass source=<its modality name>, or pass a MuData.")
+                raise TypeError(
+                    "an AnnData holds one modality: pass source=<its modality name>, or pass a "
+                    "MuData."
+                )
             data = make_mudata({source: data})
         return data
 
@@ -816,7 +1078,9 @@ class CrossModalVAE(_VAEModel):
         """
         if not (isinstance(level, (int, float)) and 0 < level < 1):
             raise ValueError(f"level must be in (0, 1), got {level!r}.")
-        self._check_pair(source if source is not None else [m for m in self.modalities if m != target], target)
+        self._check_pair(
+            source if source is not None else [m for m in self.modalities if m != target], target
+        )
         data = self._as_mudata(mdata, source)
         obs, pred, groups = self._model_space_prediction(data, source, target, None)
         lower, upper = np.empty_like(pred), np.empty_like(pred)
@@ -824,8 +1088,10 @@ class CrossModalVAE(_VAEModel):
             entry = self.calibration_.get(calibration_key(sources, target))
             if entry is None:
                 raise ValueError(
-                    f"no calibration for {'+'.join(sources)} -> {target}: train with calibration_fraction > 0 "
-                    f"and at least {MIN_CALIBRATION} held-out samples that have {', '.join((*sources, target))}."
+                    f"no calibration for {'+'.join(sources)} -> {target}: train with "
+                    "calibration_fraction > 0 "
+                    f"and at least {MIN_CALIBRATION} held-out samples that have "
+                    f"{', '.join((*sources, target))}."
                 )
             half = conformal_quantile(entry["scores"], entry["n_samples"], level) * entry["scale"]
             lower[rows] = pred[rows] - half
@@ -833,7 +1099,9 @@ class CrossModalVAE(_VAEModel):
         pipeline = self._pipeline(target)
         return pipeline.inverse(lower), pipeline.inverse(upper)
 
-    def get_latent_representation(self, mdata: md.MuData | None = None, modality: str | None = None) -> np.ndarray:
+    def get_latent_representation(
+        self, mdata: md.MuData | None = None, modality: str | None = None
+    ) -> np.ndarray:
         """Posterior means of the shared latent space (the first ensemble member's).
 
         ``modality=None``: the joint code of every sample of ``mdata``, the product of experts of
@@ -843,9 +1111,13 @@ class CrossModalVAE(_VAEModel):
         data = self.adata if mdata is None else mdata
         if modality is not None:
             if modality not in self.modalities:
-                raise KeyError(f"modality={modality!r}: the model was trained on {self.modalities}.")
+                raise KeyError(
+                    f"modality={modality!r}: the model was trained on {self.modalities}."
+                )
             return self._encode(data, modality)[0]
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         member = self.module.members[0]
         experts, weights = [], []
         for mod in self.modalities:
@@ -863,7 +1135,10 @@ class CrossModalVAE(_VAEModel):
         count = torch.stack(weights).sum(dim=0).numpy() if weights else np.zeros(data.n_obs)
         if (count == 0).any():
             missing = data.obs_names[count == 0]
-            raise ValueError(f"{len(missing)} sample(s) have none of the modalities {self.modalities}, e.g. {missing[0]}.")
+            raise ValueError(
+                f"{len(missing)} sample(s) have none of the modalities {self.modalities}, e.g. "
+                f"{missing[0]}."
+            )
         with torch.no_grad():
             mu, _ = product_of_experts(experts, weights)
         return mu.numpy()
@@ -871,7 +1146,11 @@ class CrossModalVAE(_VAEModel):
 
 def rows_of(positions: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """Rows of a modality whose samples sit at ``positions`` that hold ``samples`` (-1: absent)."""
-    row = np.full(max(int(positions.max(initial=-1)), int(np.max(samples, initial=-1))) + 1, -1, dtype=np.int64)
+    row = np.full(
+        max(int(positions.max(initial=-1)), int(np.max(samples, initial=-1))) + 1,
+        -1,
+        dtype=np.int64,
+    )
     row[positions] = np.arange(len(positions))
     return row[samples]
 
@@ -880,7 +1159,15 @@ class _ResidentData:
     """Every sample that has a registered modality, in memory and on the training device: the
     matrices as given (on the CPU, the user's own arrays), transformed batch by batch."""
 
-    def __init__(self, model: _VAEModel, validation_fraction: float, fabric, *, calibration_fraction: float = 0.0, seed: int = 0):
+    def __init__(
+        self,
+        model: _VAEModel,
+        validation_fraction: float,
+        fabric,
+        *,
+        calibration_fraction: float = 0.0,
+        seed: int = 0,
+    ):
         names, raw, positions = model._resident_data()
         self.resident = (raw, positions)
         self.fabric = fabric
@@ -888,14 +1175,18 @@ class _ResidentData:
         every = np.arange(self.n_obs)
         self.X, self.row_of, self.present, self.transform = {}, {}, {}, {}
         for m, X in raw.items():
-            with warnings.catch_warnings():  # a read-only array is fine: training never writes to it
+            with (
+                warnings.catch_warnings()
+            ):  # a read-only array is fine: training never writes to it
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 self.X[m] = fabric.to_device(torch.from_numpy(X))
             row = rows_of(positions[m], every)
             self.present[m] = fabric.to_device(torch.from_numpy((row >= 0).astype(np.float32)))
             if not np.array_equal(row, every):  # else every sample, in order: rows index X directly
                 self.row_of[m] = fabric.to_device(torch.from_numpy(row))
-            self.transform[m] = Pipeline.from_state(model.pipeline_state_[m]).on_device(fabric.device)
+            self.transform[m] = Pipeline.from_state(model.pipeline_state_[m]).on_device(
+                fabric.device
+            )
         # Calibration samples (for blend weights and intervals) come from samples with two or
         # more modalities, drawn from the seed; they take no part in training at all.
         count = sum((rows_of(p, every) >= 0).astype(int) for p in positions.values())
@@ -903,13 +1194,19 @@ class _ResidentData:
         n_cal = int(round(calibration_fraction * len(multi)))
         if 0 < n_cal < MIN_CALIBRATION:
             warnings.warn(
-                f"calibration_fraction={calibration_fraction} gives {n_cal} calibration samples, fewer than "
-                f"{MIN_CALIBRATION}: none are held out, so there are no intervals and linear_blend='auto' falls "
+                f"calibration_fraction={calibration_fraction} gives {n_cal} calibration samples, "
+                "fewer than "
+                f"{MIN_CALIBRATION}: none are held out, so there are no intervals and "
+                "linear_blend='auto' falls "
                 "back to 0.5.",
                 stacklevel=4,
             )
             n_cal = 0
-        self.calibration = np.sort(np.random.default_rng([seed, 1]).permutation(multi)[:n_cal]) if n_cal else np.empty(0, dtype=np.int64)
+        self.calibration = (
+            np.sort(np.random.default_rng([seed, 1]).permutation(multi)[:n_cal])
+            if n_cal
+            else np.empty(0, dtype=np.int64)
+        )
         self.all_complete = functools.reduce(np.intersect1d, positions.values())
         self.validation_fraction = validation_fraction
         self._split()
@@ -938,12 +1235,26 @@ class _ResidentData:
         return xs, present
 
     def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
-        val_idx = np.sort(np.random.default_rng(member_seed).permutation(self.complete)[: self.n_val])
+        val_idx = np.sort(
+            np.random.default_rng(member_seed).permutation(self.complete)[: self.n_val]
+        )
         train_idx = np.setdiff1d(np.arange(self.n_obs), np.union1d(val_idx, self.calibration))
-        batches = ResidentBatches(self.take, train_idx, batch_size, rng, device=self.fabric.device, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
+        batches = ResidentBatches(
+            self.take,
+            train_idx,
+            batch_size,
+            rng,
+            device=self.fabric.device,
+            rank=self.fabric.global_rank,
+            world_size=self.fabric.world_size,
+        )
         val_t = torch.as_tensor(val_idx, dtype=torch.long, device=self.fabric.device)
         n_features = sum(X.shape[1] for X in self.X.values())
-        validate = (lambda: validation_error(member, self.take, val_t, n_features)) if len(val_idx) else None
+        validate = (
+            (lambda: validation_error(member, self.take, val_t, n_features))
+            if len(val_idx)
+            else None
+        )
         return batches, validate
 
 
@@ -953,7 +1264,15 @@ class _OnDiskData:
     resident = None  # no closed-form linear maps: they would need the whole matrix
     calibration = np.empty(0, dtype=np.int64)
 
-    def __init__(self, model: _VAEModel, adata: ad.AnnData, modality: str | None, validation_fraction: float, buffer_mb: float, fabric):
+    def __init__(
+        self,
+        model: _VAEModel,
+        adata: ad.AnnData,
+        modality: str | None,
+        validation_fraction: float,
+        buffer_mb: float,
+        fabric,
+    ):
         self.key, self.fabric = model._key(modality), fabric
         self.disk = OnDiskMatrix(adata, buffer_mb=buffer_mb, name=model._name(modality))
         self.pipeline = model._pipeline(modality)
@@ -963,14 +1282,30 @@ class _OnDiskData:
         self.n_train = self.disk.n_obs - len(self._validation_rows(0))
 
     def _validation_rows(self, seed: int) -> np.ndarray:
-        return validation_rows(self.disk.n_obs, self.validation_fraction, seed, maximum=self.max_validation)
+        return validation_rows(
+            self.disk.n_obs, self.validation_fraction, seed, maximum=self.max_validation
+        )
 
     def member(self, member, member_seed: int, batch_size: int, rng: torch.Generator):
         val_idx = self._validation_rows(member_seed)
-        batches = OnDiskBatches(self.disk, self.pipeline, batch_size, rng, exclude=val_idx, device=self.fabric.device, key=self.key, rank=self.fabric.global_rank, world_size=self.fabric.world_size)
+        batches = OnDiskBatches(
+            self.disk,
+            self.pipeline,
+            batch_size,
+            rng,
+            exclude=val_idx,
+            device=self.fabric.device,
+            key=self.key,
+            rank=self.fabric.global_rank,
+            world_size=self.fabric.world_size,
+        )
         if not len(val_idx):
             return batches, None
-        X_val = self.fabric.to_device(torch.from_numpy(self.disk.rows(val_idx, self.pipeline.transform)))
+        X_val = self.fabric.to_device(
+            torch.from_numpy(self.disk.rows(val_idx, self.pipeline.transform))
+        )
         ones = torch.ones(len(val_idx), device=self.fabric.device)
         rows = torch.arange(len(val_idx), device=self.fabric.device)
-        return batches, lambda: validation_error(member, lambda r: ({self.key: X_val[r]}, {self.key: ones[r]}), rows, X_val.shape[1])
+        return batches, lambda: validation_error(
+            member, lambda r: ({self.key: X_val[r]}, {self.key: ones[r]}), rows, X_val.shape[1]
+        )

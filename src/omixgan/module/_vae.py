@@ -53,16 +53,35 @@ class GaussianLikelihood(nn.Module):
 
 
 #: Likelihood class per data type (see :func:`omixgan.pp.infer_data_type`).
-LIKELIHOODS: dict[str, type[nn.Module]] = {"gaussian": GaussianLikelihood, "beta": GaussianLikelihood}
+LIKELIHOODS: dict[str, type[nn.Module]] = {
+    "gaussian": GaussianLikelihood,
+    "beta": GaussianLikelihood,
+}
 
 
 class Encoder(nn.Module):
     """x -> (mean, log-variance) of the Gaussian posterior q(z | x)."""
 
-    def __init__(self, n_input: int, n_latent: int, n_hidden: int, n_layers: int, dropout_rate: float, input_dropout: float, linear_path: bool):
+    def __init__(
+        self,
+        n_input: int,
+        n_latent: int,
+        n_hidden: int,
+        n_layers: int,
+        dropout_rate: float,
+        input_dropout: float,
+        linear_path: bool,
+    ):
         super().__init__()
         self.input_dropout = nn.Dropout(input_dropout)
-        self.net = MLPWithLinearPath(n_input, 2 * n_latent, n_hidden, n_layers, dropout_rate=dropout_rate, linear_path=linear_path)
+        self.net = MLPWithLinearPath(
+            n_input,
+            2 * n_latent,
+            n_hidden,
+            n_layers,
+            dropout_rate=dropout_rate,
+            linear_path=linear_path,
+        )
         self.n_latent = n_latent
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,12 +92,30 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """z -> raw parameters of p(x | z); ``likelihood`` reads them."""
 
-    def __init__(self, n_latent: int, n_output: int, n_hidden: int, n_layers: int, dropout_rate: float, linear_path: bool, data_type: str = "gaussian"):
+    def __init__(
+        self,
+        n_latent: int,
+        n_output: int,
+        n_hidden: int,
+        n_layers: int,
+        dropout_rate: float,
+        linear_path: bool,
+        data_type: str = "gaussian",
+    ):
         super().__init__()
         if data_type not in LIKELIHOODS:
-            raise ValueError(f"no likelihood for data type {data_type!r}; known: {sorted(LIKELIHOODS)}.")
+            raise ValueError(
+                f"no likelihood for data type {data_type!r}; known: {sorted(LIKELIHOODS)}."
+            )
         self.likelihood = LIKELIHOODS[data_type](n_output)
-        self.net = MLPWithLinearPath(n_latent, n_output * self.likelihood.n_params, n_hidden, n_layers, dropout_rate=dropout_rate, linear_path=linear_path)
+        self.net = MLPWithLinearPath(
+            n_latent,
+            n_output * self.likelihood.n_params,
+            n_hidden,
+            n_layers,
+            dropout_rate=dropout_rate,
+            linear_path=linear_path,
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
@@ -93,7 +130,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
 
 
-def product_of_experts(posteriors: list[tuple[torch.Tensor, torch.Tensor]], weights: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def product_of_experts(
+    posteriors: list[tuple[torch.Tensor, torch.Tensor]], weights: list[torch.Tensor] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gaussian product of the prior N(0, I) and the given experts.
 
     ``weights[k]`` (per sample, 0 or 1) switches expert k off for samples that lack it. The
@@ -124,20 +163,53 @@ class MultiVAEModule(OmixModule):
     modalities are pulled together.
     """
 
-    def __init__(self, n_inputs: dict[str, int], *, n_latent: int, n_hidden: int, n_layers: int, dropout_rate: float, input_dropout: float, linear_path: bool, data_types: dict[str, str] | None = None):
+    def __init__(
+        self,
+        n_inputs: dict[str, int],
+        *,
+        n_latent: int,
+        n_hidden: int,
+        n_layers: int,
+        dropout_rate: float,
+        input_dropout: float,
+        linear_path: bool,
+        data_types: dict[str, str] | None = None,
+    ):
         super().__init__()
         self.names = list(n_inputs)
         self.n_latent = n_latent
         data_types = data_types or {}
         self.encoders = nn.ModuleDict(
-            {m: Encoder(d, n_latent, n_hidden, n_layers, dropout_rate, input_dropout, linear_path) for m, d in n_inputs.items()}
+            {
+                m: Encoder(
+                    d, n_latent, n_hidden, n_layers, dropout_rate, input_dropout, linear_path
+                )
+                for m, d in n_inputs.items()
+            }
         )
         self.decoders = nn.ModuleDict(
-            {m: Decoder(n_latent, d, n_hidden, n_layers, dropout_rate, linear_path, data_types.get(m, "gaussian")) for m, d in n_inputs.items()}
+            {
+                m: Decoder(
+                    n_latent,
+                    d,
+                    n_hidden,
+                    n_layers,
+                    dropout_rate,
+                    linear_path,
+                    data_types.get(m, "gaussian"),
+                )
+                for m, d in n_inputs.items()
+            }
         )
 
     # --- scvi-tools module contract ----------------------------------------------------------
-    def inference(self, xs: dict[str, torch.Tensor], present: dict[str, torch.Tensor], *, generator: torch.Generator | None = None) -> dict:
+    def inference(
+        self,
+        xs: dict[str, torch.Tensor],
+        present: dict[str, torch.Tensor],
+        *,
+        generator: torch.Generator | None = None,
+    ) -> dict:
         """Posteriors and one reparameterised draw each, for every single modality (times the
         prior) and, with several modalities, for the product of all present ones (``"joint"``)
         and of a random half of them (``"subset"``; every modality kept with probability 1/2).
@@ -149,11 +221,21 @@ class MultiVAEModule(OmixModule):
         posteriors, masks = {}, {}
         for m in self.names:
             posteriors[m] = product_of_experts([experts[m]])
-            masks[m] = {t: present[m] if t == m else torch.zeros_like(present[m]) for t in self.names}
+            masks[m] = {
+                t: present[m] if t == m else torch.zeros_like(present[m]) for t in self.names
+            }
         if len(self.names) > 1:
             joint = [present[m] for m in self.names]
             ref = present[self.names[0]]
-            keep = [(torch.rand(ref.shape, generator=generator, device=ref.device) if generator is not None else torch.rand_like(ref)) < 0.5 for _ in self.names]
+            keep = [
+                (
+                    torch.rand(ref.shape, generator=generator, device=ref.device)
+                    if generator is not None
+                    else torch.rand_like(ref)
+                )
+                < 0.5
+                for _ in self.names
+            ]
             half = [p * k.to(p.dtype) for p, k in zip(joint, keep)]
             for name, weights in (("joint", joint), ("subset", half)):
                 posteriors[name] = product_of_experts([experts[m] for m in self.names], weights)
@@ -161,15 +243,35 @@ class MultiVAEModule(OmixModule):
         valid = {name: torch.stack(list(mask.values())).amax(dim=0) for name, mask in masks.items()}
         z = {}
         for name, (mu, logvar) in posteriors.items():
-            eps = torch.randn(mu.shape, generator=generator, device=mu.device) if generator is not None else torch.randn_like(mu)
+            eps = (
+                torch.randn(mu.shape, generator=generator, device=mu.device)
+                if generator is not None
+                else torch.randn_like(mu)
+            )
             z[name] = mu + eps * torch.exp(0.5 * logvar)
         return {"posteriors": posteriors, "z": z, "masks": masks, "valid": valid}
 
     def generative(self, z: dict[str, torch.Tensor]) -> dict:
-        """Every latent draw decoded into every modality: ``{"params": {(name, modality): raw}}``."""
-        return {"params": {(name, t): self.decoders[t](zz) for name, zz in z.items() for t in self.names}}
+        """Every latent draw decoded into every modality.
 
-    def loss(self, tensors: dict, inference_outputs: dict, generative_outputs: dict, *, kl_weight: float, align_weight: float, cross_weight: float) -> LossOutput:
+        Returns ``{"params": {(name, modality): raw}}``.
+        """
+        return {
+            "params": {
+                (name, t): self.decoders[t](zz) for name, zz in z.items() for t in self.names
+            }
+        }
+
+    def loss(
+        self,
+        tensors: dict,
+        inference_outputs: dict,
+        generative_outputs: dict,
+        *,
+        kl_weight: float,
+        align_weight: float,
+        cross_weight: float,
+    ) -> LossOutput:
         """Negative ELBO terms with cross-reconstruction and alignment, as a LossOutput.
 
         ``tensors``: ``{"xs": ..., "present": ...}``. Reconstruction of modality t from latent
@@ -190,16 +292,35 @@ class MultiVAEModule(OmixModule):
                 if cross and cross_weight == 0:
                     continue
                 weight = valid[name] * present[t] * (cross_weight if cross else 1.0)
-                nll = self.decoders[t].likelihood.nll(generative_outputs["params"][(name, t)], xs[t])
+                nll = self.decoders[t].likelihood.nll(
+                    generative_outputs["params"][(name, t)], xs[t]
+                )
                 rec = rec + weight * nll
         align = torch.zeros_like(rec)
         if align_weight > 0:
             for s, t in itertools.combinations(self.names, 2):
-                align = align + present[s] * present[t] * ((posteriors[s][0] - posteriors[t][0]) ** 2).sum(dim=1)
+                align = align + present[s] * present[t] * (
+                    (posteriors[s][0] - posteriors[t][0]) ** 2
+                ).sum(dim=1)
         total = (rec + kl_weight * kl + align_weight * align).mean()
-        return LossOutput(loss=total, reconstruction_loss=rec, kl_local=kl, extra_metrics={"alignment": align.mean()}, n_obs_minibatch=n)
+        return LossOutput(
+            loss=total,
+            reconstruction_loss=rec,
+            kl_local=kl,
+            extra_metrics={"alignment": align.mean()},
+            n_obs_minibatch=n,
+        )
 
-    def forward(self, xs: dict[str, torch.Tensor], present: dict[str, torch.Tensor], *, kl_weight: float, align_weight: float, cross_weight: float, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        xs: dict[str, torch.Tensor],
+        present: dict[str, torch.Tensor],
+        *,
+        kl_weight: float,
+        align_weight: float,
+        cross_weight: float,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
         """One training step's loss terms averaged over the batch: ``loss`` (the weighted
         total), ``reconstruction``, ``kl``, ``alignment``.
 
@@ -208,9 +329,21 @@ class MultiVAEModule(OmixModule):
         """
         inference_outputs = self.inference(xs, present, generator=generator)
         generative_outputs = self.generative(inference_outputs["z"])
-        out = self.loss({"xs": xs, "present": present}, inference_outputs, generative_outputs, kl_weight=kl_weight, align_weight=align_weight, cross_weight=cross_weight)
+        out = self.loss(
+            {"xs": xs, "present": present},
+            inference_outputs,
+            generative_outputs,
+            kl_weight=kl_weight,
+            align_weight=align_weight,
+            cross_weight=cross_weight,
+        )
         n = out.n_obs_minibatch
-        return {"loss": out.loss, "reconstruction": out.reconstruction_loss_sum / n, "kl": out.kl_local_sum / n, "alignment": out.extra_metrics["alignment"]}
+        return {
+            "loss": out.loss,
+            "reconstruction": out.reconstruction_loss_sum / n,
+            "kl": out.kl_local_sum / n,
+            "alignment": out.extra_metrics["alignment"],
+        }
 
     # --- prediction -------------------------------------------------------------------------
     def encode(self, modality: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -225,15 +358,28 @@ class MultiVAEModule(OmixModule):
         return self.decoders[modality].mean(z)
 
     @torch.no_grad()
-    def translate(self, source: str | dict, target: str, x: torch.Tensor | None = None, *, n_samples: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def translate(
+        self,
+        source: str | dict,
+        target: str,
+        x: torch.Tensor | None = None,
+        *,
+        n_samples: int = 0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Decode ``target`` from the posterior of ``source`` (a modality with its rows ``x``, or
         ``{modality: rows}`` for a product of experts): from its mean (``n_samples=0``) or from
         ``n_samples`` posterior draws, stacked on a new first axis."""
-        mu, logvar = self.encode(source, x) if isinstance(source, str) else self.encode_sources(source)
+        mu, logvar = (
+            self.encode(source, x) if isinstance(source, str) else self.encode_sources(source)
+        )
         if n_samples == 0:
             return self.decode(target, mu)
         std = torch.exp(0.5 * logvar)
-        draws = [self.decode(target, mu + torch.randn(mu.shape, generator=generator).to(mu.device) * std) for _ in range(n_samples)]
+        draws = [
+            self.decode(target, mu + torch.randn(mu.shape, generator=generator).to(mu.device) * std)
+            for _ in range(n_samples)
+        ]
         return torch.stack(draws)
 
 
@@ -261,16 +407,22 @@ class VAEEnsembleModule(OmixModule):
         super().__init__()
         self.names = list(n_inputs)
         self.n_inputs = dict(n_inputs)
-        self.members = nn.ModuleList([MultiVAEModule(n_inputs, **member_kwargs) for _ in range(n_models)])
+        self.members = nn.ModuleList(
+            [MultiVAEModule(n_inputs, **member_kwargs) for _ in range(n_models)]
+        )
         self.n_latent = self.members[0].n_latent
         if len(self.names) > 1:
             for t in self.names:
                 for sources in source_sets(self.names, t):
                     d = sum(n_inputs[s] for s in sources)
-                    self.register_buffer(f"{map_key(sources, t)}_weight", torch.zeros(d, n_inputs[t]))
+                    self.register_buffer(
+                        f"{map_key(sources, t)}_weight", torch.zeros(d, n_inputs[t])
+                    )
                     self.register_buffer(f"{map_key(sources, t)}_bias", torch.zeros(n_inputs[t]))
 
-    def set_linear_map(self, sources: tuple[str, ...], target: str, weight: torch.Tensor, bias: torch.Tensor) -> None:
+    def set_linear_map(
+        self, sources: tuple[str, ...], target: str, weight: torch.Tensor, bias: torch.Tensor
+    ) -> None:
         getattr(self, f"{map_key(sources, target)}_weight").copy_(weight)
         getattr(self, f"{map_key(sources, target)}_bias").copy_(bias)
 
@@ -278,7 +430,9 @@ class VAEEnsembleModule(OmixModule):
         """The ridge map from the concatenated sources ``xs`` (in the order of ``names``)."""
         sources = tuple(m for m in self.names if m in xs)
         x = torch.cat([xs[m] for m in sources], dim=1)
-        return x @ getattr(self, f"{map_key(sources, target)}_weight") + getattr(self, f"{map_key(sources, target)}_bias")
+        return x @ getattr(self, f"{map_key(sources, target)}_weight") + getattr(
+            self, f"{map_key(sources, target)}_bias"
+        )
 
     def reset_parameters(self, seed: int) -> None:
         """Members get their weights from ``seed``, ``seed + 1000``, ... so they differ."""
@@ -293,11 +447,21 @@ class VAEEnsembleModule(OmixModule):
         return self.members[0].decode(modality, z)
 
     @torch.no_grad()
-    def translate(self, xs: dict[str, torch.Tensor], target: str, *, linear_blend: float, n_samples: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def translate(
+        self,
+        xs: dict[str, torch.Tensor],
+        target: str,
+        *,
+        linear_blend: float,
+        n_samples: int = 0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """``(1 - linear_blend) * mean over members + linear_blend * linear map`` from the sources
         ``xs`` (``{modality: model-space rows}``); with ``n_samples`` posterior draws per member,
         the draws of all members stacked on axis 0."""
-        outs = [m.translate(xs, target, n_samples=n_samples, generator=generator) for m in self.members]
+        outs = [
+            m.translate(xs, target, n_samples=n_samples, generator=generator) for m in self.members
+        ]
         deep = torch.stack(outs).mean(dim=0) if n_samples == 0 else torch.cat(outs, dim=0)
         if linear_blend == 0:
             return deep

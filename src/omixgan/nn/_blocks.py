@@ -6,7 +6,15 @@ import torch
 from torch import nn
 
 
-def mlp(n_input: int, n_hidden: int, n_layers: int, *, norm: str | None = None, dropout_rate: float = 0.0, activation=nn.LeakyReLU) -> nn.Sequential:
+def mlp(
+    n_input: int,
+    n_hidden: int,
+    n_layers: int,
+    *,
+    norm: str | None = None,
+    dropout_rate: float = 0.0,
+    activation=nn.LeakyReLU,
+) -> nn.Sequential:
     """``n_layers`` x (Linear -> [norm] -> activation -> [dropout]); output width ``n_hidden``.
 
     ``norm``: ``"layer"`` (safe with a gradient penalty, which per-sample gradients need),
@@ -37,9 +45,23 @@ class MLPWithLinearPath(nn.Module):
     is not linear. Without it, small-sample models lose to plain linear baselines.
     """
 
-    def __init__(self, n_input: int, n_output: int, n_hidden: int, n_layers: int, *, norm: str | None = None, dropout_rate: float = 0.0, linear_path: bool = True):
+    def __init__(
+        self,
+        n_input: int,
+        n_output: int,
+        n_hidden: int,
+        n_layers: int,
+        *,
+        norm: str | None = None,
+        dropout_rate: float = 0.0,
+        linear_path: bool = True,
+    ):
         super().__init__()
-        self.body = mlp(n_input, n_hidden, n_layers, norm=norm, dropout_rate=dropout_rate) if n_layers > 0 else nn.Identity()
+        self.body = (
+            mlp(n_input, n_hidden, n_layers, norm=norm, dropout_rate=dropout_rate)
+            if n_layers > 0
+            else nn.Identity()
+        )
         self.head = nn.Linear(n_hidden if n_layers > 0 else n_input, n_output)
         self.linear = nn.Linear(n_input, n_output, bias=False) if linear_path else None
 

@@ -11,8 +11,6 @@ from ._functions import (
     standardize,
 )
 from ._transforms import (
-    DATA_TYPE_KEY,
-    DataType,
     Log1p,
     Logit,
     MinMax,

@@ -38,7 +38,18 @@ def _blockwise(X: np.ndarray, fn) -> np.ndarray:
 
 
 class Transform:
-    """Base class: ``fit`` learns per-feature parameters, ``transform`` / ``inverse`` apply them."""
+    """Base class: ``fit`` learns per-feature parameters, ``transform`` / ``inverse`` apply them.
+
+    Subclasses set ``name`` (the key of :meth:`state`) and ``feature_params``, and implement
+    :meth:`transform`, :meth:`inverse` and :meth:`tensor_fn` (and :meth:`fit` when they learn
+    something from the data).
+
+    Parameters
+    ----------
+    **params
+        Fitted parameters, as :meth:`state` returns them: a saved transform is rebuilt without
+        refitting. Per-feature ones become float64 arrays.
+    """
 
     name: str = ""
     #: Per-feature parameter names (stored as ``.var`` columns by :mod:`omixgan.pp`).
@@ -51,15 +62,26 @@ class Transform:
         }
 
     def fit(self, X: np.ndarray) -> Transform:
+        """Learn the per-feature parameters from ``X`` (samples x features; NaN ignored).
+
+        Returns the transform itself. Transforms without parameters (:class:`Log1p`,
+        :class:`Logit`) learn nothing.
+        """
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        """``X`` in the transform's space, a new float32 array (``X`` is not modified)."""
         raise NotImplementedError
 
     def inverse(self, X: np.ndarray) -> np.ndarray:
+        """Map values of the transform's space back to the original units (a new float32 array).
+
+        Models apply it to everything they output, so users get values in the units they gave.
+        """
         raise NotImplementedError
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`fit` on ``X``, then :meth:`transform` of ``X``."""
         return self.fit(X).transform(X)
 
     def check(self, X: np.ndarray) -> None:
@@ -180,6 +202,14 @@ class Logit(Transform):
 
     M-values are unbounded and close to normal, so models can use a Gaussian there; the inverse
     maps any real output back into (0, 1).
+
+    Parameters
+    ----------
+    eps
+        Beta values are clipped to ``[eps, 1 - eps]`` first: 0 and 1 occur in real arrays and
+        would map to infinity (see :data:`BETA_EPS`).
+    **params
+        As for :class:`Transform`.
     """
 
     name = "logit"
@@ -236,12 +266,22 @@ def from_state(state: dict) -> Transform:
 
 
 class Pipeline:
-    """A sequence of transforms, fitted in order and inverted in reverse order."""
+    """A sequence of transforms, fitted in order and inverted in reverse order.
+
+    Models keep one per modality (:meth:`default_for`), fitted on the training data and saved
+    with the model (:meth:`state`), so that every output is mapped back to the units given.
+
+    Parameters
+    ----------
+    steps
+        The transforms, in the order they are applied.
+    """
 
     def __init__(self, steps: list[Transform]):
         self.steps = list(steps)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        """Fit every step on the previous step's output and return the last output, float32."""
         for step in self.steps:
             X = step.fit_transform(X)
         return np.asarray(X, dtype=np.float32)
@@ -255,11 +295,13 @@ class Pipeline:
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        """Apply the fitted steps in order; a new float32 array (``X`` is not modified)."""
         for step in self.steps:
             X = step.transform(X)
         return np.asarray(X, dtype=np.float32)
 
     def inverse(self, X: np.ndarray) -> np.ndarray:
+        """Invert the steps in reverse order: model space back to the original units, float32."""
         for step in reversed(self.steps):
             X = step.inverse(X)
         return np.asarray(X, dtype=np.float32)
@@ -299,10 +341,12 @@ class Pipeline:
         return transform
 
     def state(self) -> list[dict]:
+        """Every step's :meth:`Transform.state`, in order: what a saved model stores."""
         return [step.state() for step in self.steps]
 
     @classmethod
     def from_state(cls, states: list[dict]) -> Pipeline:
+        """Rebuild a fitted pipeline from :meth:`state`, without refitting."""
         return cls([from_state(s) for s in states])
 
     @classmethod

@@ -6,4 +6,16 @@ from ._oversample import oversample
 from ._smote_multiomics import smote_multiomics
 from ._translation import embed, evaluate_translation, impute, translate
 
-__all__ = ["smote", "smote_multiomics", "class_gaussian", "copy_training", "evaluate_generation", "evaluate_multiomics_generation", "oversample", "translate", "impute", "embed", "evaluate_translation"]
+__all__ = [
+    "smote",
+    "smote_multiomics",
+    "class_gaussian",
+    "copy_training",
+    "evaluate_generation",
+    "evaluate_multiomics_generation",
+    "oversample",
+    "translate",
+    "impute",
+    "embed",
+    "evaluate_translation",
+]

@@ -48,15 +48,25 @@ def _check_source_target(mdata: md.MuData, source, target: str) -> list[str]:
         X = np.asarray(mdata[mod].X, dtype=np.float64)
         n_nan, n_inf = int(np.isnan(X).sum()), int(np.isinf(X).sum())
         if n_nan or n_inf:
-            what = " and ".join(p for p in (f"{n_nan} missing values (NaN)" if n_nan else "",
-                                             f"{n_inf} infinite values (inf)" if n_inf else "") if p)
+            what = " and ".join(
+                p
+                for p in (
+                    f"{n_nan} missing values (NaN)" if n_nan else "",
+                    f"{n_inf} infinite values (inf)" if n_inf else "",
+                )
+                if p
+            )
             raise ValueError(
-                f"modality {mod!r} has {what}; fill them with omixgan.pp.impute_mean (or drop those "
+                f"modality {mod!r} has {what}; fill them with omixgan.pp.impute_mean (or drop "
+                "those "
                 "samples) before translating."
             )
     paired = _having(mdata, (*sources, target))
     if not len(paired):
-        raise ValueError(f"no sample has all of {sources + [target]}; a translator needs paired samples to learn from.")
+        raise ValueError(
+            f"no sample has all of {sources + [target]}; a translator needs paired samples to "
+            "learn from."
+        )
     return sources
 
 
@@ -69,7 +79,21 @@ def _having(mdata: md.MuData, modalities, obs: pd.Index | None = None) -> pd.Ind
     return obs
 
 
-def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], target: str, overwrite: bool) -> None:
+def _random_state(random_state: int, train_kwargs: dict, function: str) -> int:
+    """``random_state``, or the deprecated ``seed=`` keyword (removed from ``train_kwargs``)."""
+    if "seed" not in train_kwargs:
+        return random_state
+    warnings.warn(
+        f"tl.{function}(seed=...) is deprecated; use random_state=..., as the other tl functions.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return train_kwargs.pop("seed")
+
+
+def _check_key_added(
+    mdata: md.MuData, key_added: str, sources: list[str], target: str, overwrite: bool
+) -> None:
     if not isinstance(key_added, str) or not key_added:
         raise ValueError(f"key_added must be a non-empty string, got {key_added!r}.")
     if key_added in (*sources, target):
@@ -77,7 +101,11 @@ def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], targe
             f"key_added={key_added!r} names the {'source' if key_added in sources else 'target'} "
             "modality; predictions never replace measured data. Choose another name."
         )
-    params = mdata.uns.get(key_added, {}).get("params", {}) if isinstance(mdata.uns.get(key_added), dict) else {}
+    params = (
+        mdata.uns.get(key_added, {}).get("params", {})
+        if isinstance(mdata.uns.get(key_added), dict)
+        else {}
+    )
     ours = "source" in params and "target" in params  # written by an earlier translate()
     if key_added in mdata.mod and not ours and not overwrite:
         raise ValueError(
@@ -86,7 +114,26 @@ def _check_key_added(mdata: md.MuData, key_added: str, sources: list[str], targe
         )
 
 
-def _by_target_names(model, prediction: np.ndarray, target_adata: ad.AnnData, target: str) -> np.ndarray:
+def _check_layer(
+    mdata: md.MuData, layer: str, key_added: str, target: str, overwrite: bool
+) -> None:
+    """Refuse to replace a layer of the target that an earlier translate() did not write."""
+    existing = set(mdata[target].layers) & {layer, f"{layer}_lower", f"{layer}_upper"}
+    if not existing or overwrite or layer.startswith("translated_from_"):
+        return
+    entries = [v.get("params", {}) for v in mdata.uns.values() if isinstance(v, dict)]
+    if any(p.get("target") == target and p.get("layer") == layer for p in entries):
+        return
+    raise ValueError(
+        f"mdata[{target!r}].layers already has {sorted(existing)}, which translate() did not "
+        f"write; key_added={key_added!r} names the layer too. Pass overwrite=True to replace it, "
+        "or choose another key_added."
+    )
+
+
+def _by_target_names(
+    model, prediction: np.ndarray, target_adata: ad.AnnData, target: str
+) -> np.ndarray:
     """The prediction's columns (the model's target features) in the order of the MuData's target
     features, matched by name: a different order must not put values under other names."""
     trained = np.asarray(model.var_names_[target], dtype=str)
@@ -98,8 +145,10 @@ def _by_target_names(model, prediction: np.ndarray, target_adata: ad.AnnData, ta
         missing = [v for v in given if v not in set(trained)]
         raise ValueError(
             f"the target modality {target!r} has features the model was not trained on "
-            f"({len(given)} given, {len(trained)} trained; e.g. {', '.join(missing[:3]) or 'duplicates'}). "
-            f"Subset it to the model's features: mdata.mod[{target!r}] = mdata[{target!r}][:, model.var_names_[{target!r}]]."
+            f"({len(given)} given, {len(trained)} trained; e.g. "
+            f"{', '.join(missing[:3]) or 'duplicates'}). "
+            f"Subset it to the model's features: mdata.mod[{target!r}] = mdata[{target!r}][:, "
+            f"model.var_names_[{target!r}]]."
         )
     return prediction[:, order]
 
@@ -114,10 +163,10 @@ def translate(
     overwrite: bool = False,
     interval: float | None = None,
     copy: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
     **train_kwargs,
 ) -> md.MuData | None:
-    """Translate ``source`` into ``target`` for every sample, and impute ``target`` where it is missing.
+    """Translate ``source`` into ``target`` for every sample; impute ``target`` where it is missing.
 
     Trains a default :class:`~omixgan.models.CrossModalVAE` on the sources and the target when
     no model is given (on every sample: paired ones teach translation, unpaired ones each
@@ -135,20 +184,23 @@ def translate(
     model
         A trained CrossModalVAE with these modalities; None trains one with defaults.
     key_added
-        Name of the outputs; default ``f"{target}_from_{source}"`` (several sources joined
-        by ``+``). It may not name a source or the target; naming another existing modality is
-        an error unless ``overwrite=True`` (re-running with the same ``key_added`` replaces this
-        function's own earlier output).
+        Name of the outputs: the new modality, its ``.uns`` entry and the target's layer (see
+        below); default: modality ``f"{target}_from_{source}"`` and layer
+        ``f"translated_from_{source}"`` (several sources joined by ``+``). It may not name a
+        source or the target; naming another existing modality is an error unless
+        ``overwrite=True`` (re-running with the same ``key_added`` replaces this function's own
+        earlier output).
     overwrite
-        Allow ``key_added`` to replace an existing modality that this function did not write:
-        measured data is never replaced by accident.
+        Allow ``key_added`` to replace an existing modality (or target layer) that this function
+        did not write: measured data is never replaced by accident.
     interval
         A level in (0, 1), e.g. 0.9: also write calibrated prediction intervals (see
         :meth:`~omixgan.models.CrossModalVAE.predict_interval`). None: none.
     copy
         Work on and return a copy instead of writing into ``mdata``.
-    seed
-        Seed of the default model's training.
+    random_state
+        Seed of the default model's training (the name the other ``tl`` functions use; the
+        former ``seed=`` still works, with a FutureWarning).
     **train_kwargs
         Passed to :meth:`CrossModalVAE.train` when a model is trained here.
 
@@ -160,24 +212,30 @@ def translate(
       units) for every sample that has every source, and ``.obs["imputed"]``: True for samples that
       lack the target: these predictions are imputations. With ``interval``: layers ``"lower"``
       and ``"upper"``.
-    - ``mdata[target].layers[f"translated_from_{source}"]``: predictions for the samples that
-      have the target and every source (NaN for the others), aligned with ``mdata[target]``
-      (compare with ``.X``); with ``interval`` also ``..._lower`` and ``..._upper``.
-    - ``mdata.uns[key_added]["params"]``: the parameters.
+    - ``mdata[target].layers[layer]``: predictions for the samples that have the target and
+      every source (NaN for the others), aligned with ``mdata[target]`` (compare with ``.X``);
+      with ``interval`` also ``f"{layer}_lower"`` and ``f"{layer}_upper"``. ``layer`` is
+      ``key_added`` when given, else ``f"translated_from_{source}"`` (several sources joined by
+      ``+``); an existing layer of that name that translate() did not write is an error unless
+      ``overwrite=True``.
+    - ``mdata.uns[key_added]["params"]``: the parameters (``"layer"``: the layer's name).
     """
+    random_state = _random_state(random_state, train_kwargs, "translate")
     sources = _check_source_target(mdata, source, target)
     if interval is not None and not (isinstance(interval, (int, float)) and 0 < interval < 1):
         raise ValueError(f"interval must be a level in (0, 1) or None, got {interval!r}.")
     name = "+".join(sources)
+    layer_name = key_added or f"translated_from_{name}"
     key_added = key_added or f"{target}_from_{name}"
     _check_key_added(mdata, key_added, sources, target, overwrite)
+    _check_layer(mdata, layer_name, key_added, target, overwrite)
     mdata = mdata.copy() if copy else mdata
     started = time.perf_counter()
     if model is None:
         CrossModalVAE.setup_mudata(mdata, modalities=[*sources, target])
         model = CrossModalVAE(mdata)
         train_kwargs.setdefault("progress_bar", False)
-        model.train(seed=seed, **train_kwargs)
+        model.train(seed=random_state, **train_kwargs)
         trained_here = True
     else:
         if not isinstance(model, CrossModalVAE):
@@ -187,8 +245,13 @@ def translate(
     model_source = sources[0] if len(sources) == 1 else sources
     outputs = {"X": model.translate(mdata, source=model_source, target=target)}
     if interval is not None:
-        outputs["lower"], outputs["upper"] = model.predict_interval(mdata, source=model_source, target=target, level=interval)
-    outputs = {kind: _by_target_names(model, values, mdata[target], target) for kind, values in outputs.items()}
+        outputs["lower"], outputs["upper"] = model.predict_interval(
+            mdata, source=model_source, target=target, level=interval
+        )
+    outputs = {
+        kind: _by_target_names(model, values, mdata[target], target)
+        for kind, values in outputs.items()
+    }
     obs_names = _having(mdata, sources)
     has_target = obs_names.isin(mdata[target].obs_names)
     result = ad.AnnData(
@@ -202,7 +265,7 @@ def translate(
             result.layers[kind] = values.astype(np.float32)
         layer = np.full(mdata[target].shape, np.nan, dtype=np.float32)
         layer[rows >= 0] = values[rows[rows >= 0]]
-        mdata[target].layers[f"translated_from_{name}" + ("" if kind == "X" else f"_{kind}")] = layer
+        mdata[target].layers[layer_name + ("" if kind == "X" else f"_{kind}")] = layer
     mdata.mod[key_added] = result
     _update_quietly(mdata)
     mdata.uns[key_added] = {
@@ -211,7 +274,8 @@ def translate(
             "target": target,
             "model": "CrossModalVAE (trained here)" if trained_here else "CrossModalVAE (given)",
             "interval": interval,
-            "seed": seed,
+            "random_state": random_state,
+            "layer": layer_name,
             "n_translated": int(len(obs_names)),
             "n_imputed": int((~has_target).sum()),
             "seconds": round(time.perf_counter() - started, 2),
@@ -228,7 +292,7 @@ def impute(
     interval: float | None = 0.9,
     key_added: str = "imputed",
     copy: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
     **train_kwargs,
 ) -> md.MuData | None:
     """Impute every missing modality of every sample from all the modalities it has.
@@ -257,8 +321,9 @@ def impute(
         Name stem of the outputs (below).
     copy
         Work on and return a copy instead of writing into ``mdata``.
-    seed
-        Seed of the default model's training.
+    random_state
+        Seed of the default model's training (the name the other ``tl`` functions use; the
+        former ``seed=`` still works, with a FutureWarning).
     **train_kwargs
         Passed to :meth:`CrossModalVAE.train` when a model is trained here.
 
@@ -281,32 +346,47 @@ def impute(
         raise TypeError(f"expected a MuData, got {type(mdata).__name__}.")
     if interval is not None and not (isinstance(interval, (int, float)) and 0 < interval < 1):
         raise ValueError(f"interval must be a level in (0, 1) or None, got {interval!r}.")
+    random_state = _random_state(random_state, train_kwargs, "impute")
     started = time.perf_counter()
     mdata = mdata.copy() if copy else mdata
     if model is None:
-        modalities = check_modality_list(mdata, list(mdata.mod) if modalities is None else modalities)
+        modalities = check_modality_list(
+            mdata, list(mdata.mod) if modalities is None else modalities
+        )
         CrossModalVAE.setup_mudata(mdata, modalities=modalities)
         model = CrossModalVAE(mdata)
         train_kwargs.setdefault("progress_bar", False)
-        model.train(seed=seed, **train_kwargs)
+        model.train(seed=random_state, **train_kwargs)
         trained_here = True
     else:
         if not isinstance(model, CrossModalVAE):
             raise TypeError(f"model must be a CrossModalVAE, got {type(model).__name__}.")
         if modalities is not None:
-            raise ValueError("modalities applies to a model trained here; a given model imputes its own modalities.")
+            raise ValueError(
+                "modalities applies to a model trained here; a given model imputes its own "
+                "modalities."
+            )
         trained_here = False
     targets = []
     for t in model.modalities:
         others = [m for m in model.modalities if m != t and m in mdata.mod]
         if not others:
             continue
-        has_other = np.column_stack([mdata.obs_names.isin(mdata[m].obs_names) for m in others]).any(axis=1)
-        lacking = ~mdata.obs_names.isin(mdata[t].obs_names) if t in mdata.mod else np.ones(mdata.n_obs, dtype=bool)
+        has_other = np.column_stack([mdata.obs_names.isin(mdata[m].obs_names) for m in others]).any(
+            axis=1
+        )
+        lacking = (
+            ~mdata.obs_names.isin(mdata[t].obs_names)
+            if t in mdata.mod
+            else np.ones(mdata.n_obs, dtype=bool)
+        )
         if (lacking & has_other).any():
             targets.append(t)
             if f"{t}_{key_added}" in mdata.mod:
-                raise ValueError(f"mdata already has a modality {t}_{key_added!r}; pass another key_added to keep it.")
+                raise ValueError(
+                    f"mdata already has a modality {t}_{key_added!r}; pass another key_added to "
+                    "keep it."
+                )
     out = mdata
     n_imputed, written = {}, {}
     for t in targets:
@@ -319,12 +399,23 @@ def impute(
         pred = model.translate(mdata, source=None, target=t)[lacking]
         result = ad.AnnData(
             X=pred.astype(np.float32),
-            obs=pd.DataFrame({"imputed_from": ["+".join(m for m, p in zip(others, row) if p) for row in has[covered][lacking]]}, index=obs[lacking].copy()),
+            obs=pd.DataFrame(
+                {
+                    "imputed_from": [
+                        "+".join(m for m, p in zip(others, row) if p)
+                        for row in has[covered][lacking]
+                    ]
+                },
+                index=obs[lacking].copy(),
+            ),
             var=pd.DataFrame(index=pd.Index(model.var_names_[t]).copy()),
         )
         if interval is not None:
             lower, upper = model.predict_interval(mdata, source=None, target=t, level=interval)
-            result.layers["lower"], result.layers["upper"] = lower[lacking].astype(np.float32), upper[lacking].astype(np.float32)
+            result.layers["lower"], result.layers["upper"] = (
+                lower[lacking].astype(np.float32),
+                upper[lacking].astype(np.float32),
+            )
         written[t] = result
         n_imputed[t] = int(lacking.sum())
     for t, result in written.items():
@@ -341,7 +432,7 @@ def impute(
             "modalities": list(model.modalities),
             "model": "CrossModalVAE (trained here)" if trained_here else "CrossModalVAE (given)",
             "interval": interval,
-            "seed": seed,
+            "random_state": random_state,
             "seconds": round(time.perf_counter() - started, 2),
         },
         "n_imputed": n_imputed,
@@ -349,7 +440,9 @@ def impute(
     return mdata if copy else None
 
 
-def embed(mdata: md.MuData, model: CrossModalVAE, *, key_added: str = "X_omixgan", copy: bool = False) -> md.MuData | None:
+def embed(
+    mdata: md.MuData, model: CrossModalVAE, *, key_added: str = "X_omixgan", copy: bool = False
+) -> md.MuData | None:
     """Write the joint latent space of a trained CrossModalVAE into ``mdata.obsm[key_added]``.
 
     Every sample gets the average of the codes of the modalities it has; the per-modality codes
@@ -362,14 +455,24 @@ def embed(mdata: md.MuData, model: CrossModalVAE, *, key_added: str = "X_omixgan
     for mod in model.modalities:
         if mod in mdata.mod:
             mdata[mod].obsm[key_added] = model.get_latent_representation(mdata, modality=mod)
-    mdata.uns[key_added] = {"params": {"modalities": list(model.modalities), "n_latent": int(model.module.n_latent)}}
+    mdata.uns[key_added] = {
+        "params": {"modalities": list(model.modalities), "n_latent": int(model.module.n_latent)}
+    }
     return mdata if copy else None
 
 
-def _split(mdata: md.MuData, modalities: list[str], labels_key: str | None, test_size: float, random_state: int):
+def _split(
+    mdata: md.MuData,
+    modalities: list[str],
+    labels_key: str | None,
+    test_size: float,
+    random_state: int,
+):
     paired = _having(mdata, modalities)
     stratify = mdata.obs.loc[paired, labels_key].astype(str).to_numpy() if labels_key else None
-    train, test = train_test_split(np.asarray(paired), test_size=test_size, stratify=stratify, random_state=random_state)
+    train, test = train_test_split(
+        np.asarray(paired), test_size=test_size, stratify=stratify, random_state=random_state
+    )
     return pd.Index(train), pd.Index(test)
 
 
@@ -470,12 +573,22 @@ def evaluate_translation(
     check_labels_key(mdata, labels_key)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
-    train_names, test_names = _split(mdata, list(dict.fromkeys([*sources, *targets, *extra_sources])), labels_key, test_size, random_state)
+    train_names, test_names = _split(
+        mdata,
+        list(dict.fromkeys([*sources, *targets, *extra_sources])),
+        labels_key,
+        test_size,
+        random_state,
+    )
     seed = random_state if seed is None else seed
     # The model sees every sample except the held-out ones; held-out sources are not used in
     # training either, so the model is judged exactly like the baselines.
-    train_mdata = make_mudata({m: mdata[m][mdata[m].obs_names.difference(test_names)].copy() for m in modalities})
-    test_mdata = make_mudata({m: mdata[m][test_names].copy() for m in dict.fromkeys([*sources, *extra_sources])})
+    train_mdata = make_mudata(
+        {m: mdata[m][mdata[m].obs_names.difference(test_names)].copy() for m in modalities}
+    )
+    test_mdata = make_mudata(
+        {m: mdata[m][test_names].copy() for m in dict.fromkeys([*sources, *extra_sources])}
+    )
     model_source = sources[0] if len(sources) == 1 else sources
 
     def matrix(mod, names):
@@ -501,34 +614,67 @@ def evaluate_translation(
             predictions[name] = np.asarray(fn())
             seconds[name] = time.perf_counter() - start + extra
 
-        timed("CrossModalVAE", lambda: model.translate(test_mdata, source=model_source, target=t), extra=train_seconds)
+        timed(
+            "CrossModalVAE",
+            lambda: model.translate(test_mdata, source=model_source, target=t),
+            extra=train_seconds,
+        )
         if interval is not None and model.calibration_:
-            intervals["CrossModalVAE"] = model.predict_interval(test_mdata, source=model_source, target=t, level=interval)
-        timed("CrossModalVAE, VAE part only", lambda: model.translate(test_mdata, source=model_source, target=t, linear_blend=0.0))
+            intervals["CrossModalVAE"] = model.predict_interval(
+                test_mdata, source=model_source, target=t, level=interval
+            )
+        timed(
+            "CrossModalVAE, VAE part only",
+            lambda: model.translate(test_mdata, source=model_source, target=t, linear_blend=0.0),
+        )
         if len(sources) > 1:
             for s in sources:
-                timed(f"CrossModalVAE, from {s} only", lambda: model.translate(test_mdata, source=s, target=t))
+                timed(
+                    f"CrossModalVAE, from {s} only",
+                    lambda: model.translate(test_mdata, source=s, target=t),
+                )
         timed("feature mean", lambda: metrics.predict_feature_mean(Y_train, len(test_names)))
         if labels_key is not None:
             labels = mdata.obs[labels_key].astype(str)
-            timed("class-mean oracle", lambda: metrics.predict_class_mean(Y_train, labels.loc[train_names].to_numpy(), labels.loc[test_names].to_numpy()))
+            timed(
+                "class-mean oracle",
+                lambda: metrics.predict_class_mean(
+                    Y_train, labels.loc[train_names].to_numpy(), labels.loc[test_names].to_numpy()
+                ),
+            )
         timed("ridge", lambda: metrics.predict_ridge(X_train, Y_train, X_test))
         if interval is not None and len(calibration) >= 2:
             bounds = (0.0, 1.0) if model.data_types_[t] == "beta" else None
-            _, *intervals["ridge"] = metrics.predict_interval_ridge(X_train, Y_train, X_test, calibration, level=interval, bounds=bounds)
+            _, *intervals["ridge"] = metrics.predict_interval_ridge(
+                X_train, Y_train, X_test, calibration, level=interval, bounds=bounds
+            )
         if len(sources) > 1:
             for s in sources:
-                timed(f"ridge, from {s} only", lambda: metrics.predict_ridge(matrix(s, train_names), Y_train, matrix(s, test_names)))
+                timed(
+                    f"ridge, from {s} only",
+                    lambda: metrics.predict_ridge(
+                        matrix(s, train_names), Y_train, matrix(s, test_names)
+                    ),
+                )
         for other in also_from:
             if t in other:
                 continue
             label = "+".join(other)
-            timed(f"CrossModalVAE, from {label}", lambda: model.translate(test_mdata, source=other, target=t))
+            timed(
+                f"CrossModalVAE, from {label}",
+                lambda: model.translate(test_mdata, source=other, target=t),
+            )
             if interval is not None and model.calibration_:
-                intervals[f"CrossModalVAE, from {label}"] = model.predict_interval(test_mdata, source=other, target=t, level=interval)
+                intervals[f"CrossModalVAE, from {label}"] = model.predict_interval(
+                    test_mdata, source=other, target=t, level=interval
+                )
             timed(
                 f"ridge, from {label}",
-                lambda: metrics.predict_ridge(np.hstack([matrix(m, train_names) for m in other]), Y_train, np.hstack([matrix(m, test_names) for m in other])),
+                lambda: metrics.predict_ridge(
+                    np.hstack([matrix(m, train_names) for m in other]),
+                    Y_train,
+                    np.hstack([matrix(m, test_names) for m in other]),
+                ),
             )
         timed("kNN (PCA 50)", lambda: metrics.predict_knn(X_train, Y_train, X_test))
         if mofa:
@@ -545,8 +691,12 @@ def evaluate_translation(
             timed(
                 "MOFA+ (10 factors)",
                 lambda: metrics.predict_mofa(
-                    [matrix(m, train_names) for m in sources], Y_train, [matrix(m, test_names) for m in sources],
-                    extra_train=extra, n_factors=10, seed=seed,
+                    [matrix(m, train_names) for m in sources],
+                    Y_train,
+                    [matrix(m, test_names) for m in sources],
+                    extra_train=extra,
+                    n_factors=10,
+                    seed=seed,
                 ),
             )
         if naive and len(sources) == 1:
@@ -557,9 +707,15 @@ def evaluate_translation(
                     adata = train_mdata[mod].copy()
                     OmicsVAE.setup_anndata(adata)
                     vaes[mod] = OmicsVAE(adata)
-                    single = {k: v for k, v in (train_kwargs or {}).items() if k not in ("align_weight", "cross_weight", "calibration_fraction")}
+                    single = {
+                        k: v
+                        for k, v in (train_kwargs or {}).items()
+                        if k not in ("align_weight", "cross_weight", "calibration_fraction")
+                    }
                     vaes[mod].train(seed=seed, **{"progress_bar": False, **single})
-                return vaes[t].decode(vaes[sources[0]].get_latent_representation(test_mdata[sources[0]].copy()))
+                return vaes[t].decode(
+                    vaes[sources[0]].get_latent_representation(test_mdata[sources[0]].copy())
+                )
 
             timed("naive two-VAE swap", swap)
 
@@ -567,21 +723,38 @@ def evaluate_translation(
         for name, pred in predictions.items():
             row = metrics.translation_scores(Y_test, pred)
             if interval is not None:
-                row.update(metrics.interval_scores(Y_test, *intervals[name]) if name in intervals else {"coverage": np.nan, "width": np.nan})
+                row.update(
+                    metrics.interval_scores(Y_test, *intervals[name])
+                    if name in intervals
+                    else {"coverage": np.nan, "width": np.nan}
+                )
             rows[name] = {**row, "seconds": seconds[name]}
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.index.name = "method"
         tables[t] = table
-        per_feature[t] = pd.DataFrame({name: metrics.per_feature_pearson(Y_test, pred) for name, pred in predictions.items()}, index=mdata[t].var_names)
+        per_feature[t] = pd.DataFrame(
+            {name: metrics.per_feature_pearson(Y_test, pred) for name, pred in predictions.items()},
+            index=mdata[t].var_names,
+        )
     if isinstance(target, str):
         table = tables[target]
         table.attrs["per_feature"] = per_feature[target]
     else:
         table = pd.concat(tables, names=["target", "method"])
         table.attrs["per_feature"] = per_feature
-    table.attrs["split"] = {"train": list(train_names), "test": list(test_names), "calibration": list(train_names[calibration])}
+    table.attrs["split"] = {
+        "train": list(train_names),
+        "test": list(test_names),
+        "calibration": list(train_names[calibration]),
+    }
     table.attrs["params"] = {
-        "source": source, "target": target, "modalities": modalities, "labels_key": labels_key, "test_size": test_size,
-        "random_state": random_state, "seed": seed, "interval": interval,
+        "source": source,
+        "target": target,
+        "modalities": modalities,
+        "labels_key": labels_key,
+        "test_size": test_size,
+        "random_state": random_state,
+        "seed": seed,
+        "interval": interval,
     }
     return table

@@ -41,11 +41,29 @@ class ResidentBatches:
     :class:`~omixgan.train.IndexBatches`).
     """
 
-    def __init__(self, take: Take, rows: np.ndarray, batch_size: int, rng: torch.Generator, *, device, rank: int = 0, world_size: int = 1):
+    def __init__(
+        self,
+        take: Take,
+        rows: np.ndarray,
+        batch_size: int,
+        rng: torch.Generator,
+        *,
+        device,
+        rank: int = 0,
+        world_size: int = 1,
+    ):
         self.take = take
         self.rows = torch.as_tensor(rows, dtype=torch.long, device=device)
         per_process = len(rows) // world_size
-        self.index = IndexBatches(len(rows), batch_size, rng, drop_last=per_process > batch_size, device=device, rank=rank, world_size=world_size)
+        self.index = IndexBatches(
+            len(rows),
+            batch_size,
+            rng,
+            drop_last=per_process > batch_size,
+            device=device,
+            rank=rank,
+            world_size=world_size,
+        )
 
     def __len__(self) -> int:
         return len(self.index)
@@ -83,7 +101,16 @@ def validation_error(module, take: Take, rows: torch.Tensor, n_features: int) ->
     return total / max(count, 1.0)
 
 
-def train_vae(fabric, module, batches: Iterable, validate: Callable[[], float] | None, *, config: VAETrainConfig, noise: torch.Generator, progress_bar) -> dict[str, list]:
+def train_vae(
+    fabric,
+    module,
+    batches: Iterable,
+    validate: Callable[[], float] | None,
+    *,
+    config: VAETrainConfig,
+    noise: torch.Generator,
+    progress_bar,
+) -> dict[str, list]:
     """Train ``module`` (a :class:`~omixgan.module.MultiVAEModule`) on ``batches``.
 
     ``batches`` yields ``(xs, present)`` dicts per step (resident or read from disk); after each
@@ -93,11 +120,20 @@ def train_vae(fabric, module, batches: Iterable, validate: Callable[[], float] |
     epoch.
     """
     raw = module
-    optimizer = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.Adam(
+        module.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     module, optimizer = fabric.setup(module, optimizer)
     total_steps = max(1, config.max_epochs * len(batches))
     warmup_steps = max(1, int(config.kl_warmup_fraction * total_steps))
-    history = {"epoch": [], "loss": [], "reconstruction": [], "kl": [], "alignment": [], "validation": []}
+    history = {
+        "epoch": [],
+        "loss": [],
+        "reconstruction": [],
+        "kl": [],
+        "alignment": [],
+        "validation": [],
+    }
     best, best_state, since_best, step = np.inf, None, 0, 0
     for epoch in range(1, config.max_epochs + 1):
         # summed on the device, read once per epoch: no host synchronisation per step
@@ -116,7 +152,9 @@ def train_vae(fabric, module, batches: Iterable, validate: Callable[[], float] |
             optimizer.step()
             step += 1
             n_batches += 1
-            values = torch.stack([terms[k].detach() for k in ("loss", "reconstruction", "kl", "alignment")])
+            values = torch.stack(
+                [terms[k].detach() for k in ("loss", "reconstruction", "kl", "alignment")]
+            )
             sums = values if sums is None else sums + values
         means = (sums / max(n_batches, 1)).tolist()
         history["epoch"].append(epoch)
