@@ -2,6 +2,7 @@
 
 from ._multiomicsgan import MultiOmicsGAN
 from ._omicsgan import OmicsGAN
+from ._counts import CountVAE
 from ._vae import CrossModalVAE, OmicsVAE
 
-__all__ = ["OmicsGAN", "MultiOmicsGAN", "OmicsVAE", "CrossModalVAE"]
+__all__ = ["OmicsGAN", "MultiOmicsGAN", "OmicsVAE", "CrossModalVAE", "CountVAE"]
