@@ -1,0 +1,82 @@
+"""Writes docs/benchmarks_singlecell.md from the CSVs of benchmarks/singlecell.py."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pandas as pd
+
+TRANSLATION_ORDER = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
+GENERATION_ORDER = ["held-out real (control)", "SMOTE", "class Gaussian (PCA space)", "copy of train",
+                    "scVI posterior samples", "omixgan"]
+
+
+def _ms(series: pd.Series, digits: int = 3) -> str:
+    s = series.dropna()
+    if s.empty:
+        return "n/a"
+    if len(s) == 1:
+        return f"{s.iloc[0]:.{digits}f} (1 seed)"
+    return f"{s.mean():.{digits}f} ± {s.std(ddof=0):.{digits}f}"
+
+
+def _seeds(df: pd.DataFrame) -> str:
+    return ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
+
+
+def translation_table(df: pd.DataFrame) -> str:
+    lines = ["| method | per-protein r (held-out) | seconds | seeds |", "| --- | --- | --- | --- |"]
+    for m in [m for m in TRANSLATION_ORDER if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        lines.append(f"| {m} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |")
+    if "pearson_decoder_only" in df and df["pearson_decoder_only"].notna().any():
+        d = df[df["method"] == "omixgan"]
+        lines.append(f"| omixgan, decoder alone (`neighbor_blend=0`) | {_ms(d['pearson_decoder_only'])} | (same run) | {_seeds(d)} |")
+    return "\n".join(lines)
+
+
+def per_protein_table(df: pd.DataFrame) -> str:
+    cols = [c for c in df.columns if c.startswith("r_")]
+    methods = [m for m in TRANSLATION_ORDER if m in set(df["method"])]
+    lines = ["| protein | " + " | ".join(methods) + " |", "| --- |" + " --- |" * len(methods)]
+    for c in cols:
+        cells = [f"{df[df['method'] == m][c].mean():.3f}" for m in methods]
+        lines.append(f"| {c[2:].replace('_TotalSeqB', '')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def generation_table(df: pd.DataFrame) -> str:
+    lines = ["| generator | two-sample AUC | DCR ratio | whole non-negative counts | seconds | seeds |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for m in [m for m in GENERATION_ORDER if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        whole = "yes" if d["whole_nonneg_counts"].astype(bool).all() else "no"
+        lines.append(f"| {m} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |")
+    return "\n".join(lines)
+
+
+def rare_table(df: pd.DataFrame) -> str:
+    lines = ["| training set | macro-F1 (held-out real) | F1 DC | F1 CD16+ mono | seeds |", "| --- | --- | --- | --- | --- |"]
+    names = {"none": "real cells only", "SMOTE": "+ SMOTE (log-normalised)", "omixgan": "+ CountVAE counts"}
+    for m in [m for m in ("none", "SMOTE", "omixgan") if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        lines.append(f"| {names[m]} | {_ms(d['macro_f1'])} | {_ms(d['f1_DC'], 2)} | {_ms(d['f1_CD16_mono'], 2)} | {_seeds(d)} |")
+    return "\n".join(lines)
+
+
+def write_page(results: Path, page: Path) -> None:
+    parts = {}
+    for name in ("translation", "generation", "rare"):
+        csv = results / f"singlecell_{name}.csv"
+        parts[name] = pd.read_csv(csv) if csv.exists() else None
+    template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
+    text = template.format(
+        date=datetime.date.today().isoformat(),
+        translation=translation_table(parts["translation"]) if parts["translation"] is not None else "(not run)",
+        per_protein=per_protein_table(parts["translation"]) if parts["translation"] is not None else "(not run)",
+        generation=generation_table(parts["generation"]) if parts["generation"] is not None else "(not run)",
+        rare=rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
+    )
+    page.write_text(text)
+    print(f"wrote {page}")
