@@ -9,7 +9,7 @@ import pandas as pd
 
 TRANSLATION_ORDER = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
 GENERATION_ORDER = ["held-out real (control)", "SMOTE", "class Gaussian (PCA space)", "copy of train",
-                    "scVI posterior samples", "omixgan"]
+                    "scVI posterior samples", "omixgan", "omixgan count Gaussian"]
 
 
 def _ms(series: pd.Series, digits: int = 3) -> str:

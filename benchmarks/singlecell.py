@@ -92,8 +92,12 @@ def ours_translate(mdata, tr, te, seed):
     model.train(seed=seed, progress_bar=False)
     test = mdata[te].copy()
     pred = model.translate(test["rna"])
-    decoder = model.translate(test["rna"], neighbor_blend=0.0)
-    return np.log1p(pred), np.log1p(decoder), len(model.history_["epoch"]), model
+    parts = {
+        "decoder_only": model.translate(test["rna"], neighbor_blend=0.0, linear_blend=0.0),
+        "neighbors_only": model.translate(test["rna"], neighbor_blend=1.0, linear_blend=0.0),
+        "linear_only": model.translate(test["rna"], neighbor_blend=0.0, linear_blend=1.0),
+    }
+    return np.log1p(pred), {k: np.log1p(v) for k, v in parts.items()}, len(model.history_["epoch"]), model
 
 
 def run_translation(methods, seeds):
@@ -115,13 +119,14 @@ def run_translation(methods, seeds):
                 pred, epochs = translate_totalvi(mdata, tr, te, seed=seed)
                 extra["epochs"] = epochs
             elif method == "omixgan":
-                pred, decoder, epochs, model = ours_translate(mdata, tr, te, seed)
+                pred, parts, epochs, model = ours_translate(mdata, tr, te, seed)
                 # the same model (trained on this split's training cells, with their cell types)
                 # generates the rare types' RNA counts for the rare-type experiment
                 rare_rows.extend(rare_scores(["none", "SMOTE", "omixgan"], seed, rna, labels, tr, te, model))
                 _save(RESULTS / "singlecell_rare.csv", rare_rows)
                 extra["epochs"] = epochs
-                extra["pearson_decoder_only"] = float(np.mean(per_feature_pearson(truth, decoder)))
+                for k, v in parts.items():
+                    extra[f"pearson_{k}"] = float(np.mean(per_feature_pearson(truth, v)))
             else:
                 raise ValueError(method)
             r = per_feature_pearson(truth, pred)
@@ -186,6 +191,10 @@ def run_generation(methods, seeds):
                 X, _ = gen_scvi(adata[tr], labels[tr], counts, seed)
             elif method == "omixgan":
                 X, _ = ours_generate(adata[tr].copy(), counts, seed)
+            elif method == "omixgan count Gaussian":
+                import omixgan as og
+
+                X = og.tl.count_gaussian(adata[tr].copy(), labels_key="cell_type", n_per_class=counts, random_state=seed).X
             else:
                 raise ValueError(method)
             if whole is None:
@@ -256,7 +265,7 @@ def run_rare(methods, seeds):
 
 TRANSLATION = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
 GENERATION = ["held-out real (control)", "SMOTE", "class Gaussian (PCA space)", "copy of train",
-              "scVI posterior samples", "omixgan"]
+              "scVI posterior samples", "omixgan", "omixgan count Gaussian"]
 RARE_METHODS = ["none", "SMOTE", "omixgan"]
 
 

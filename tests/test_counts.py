@@ -133,7 +133,7 @@ def test_countvae_translation_in_counts_from_a_layer(tmp_path):
     truth = np.log1p(mdata["prot"].layers["counts"])
     r = [np.corrcoef(truth[:, j], np.log1p(pred[:, j]))[0, 1] for j in range(4)]
     assert np.mean(r) > 0.5
-    decoder_only = model.translate(mdata["rna"], neighbor_blend=0.0)
+    decoder_only = model.translate(mdata["rna"], neighbor_blend=0.0, linear_blend=0.0)
     assert not np.allclose(decoder_only, pred)
     assert (mdata["rna"].X != before).nnz == 0  # the user's object is untouched
     again = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
@@ -172,3 +172,28 @@ def test_countvae_rejects_non_counts_with_a_clear_message():
         og.models.CountVAE(bad)
     with pytest.raises(ValueError, match="counts"):  # a missing layer is refused at setup
         og.models.CountVAE.setup_anndata(rna, layer="counts")
+
+
+def test_count_gaussian_whole_counts_per_type_and_dither_keeps_the_log_mean():
+    rna, _ = _counts()
+    before = rna.X.copy()
+    syn = og.tl.count_gaussian(rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0)
+    X = syn.X
+    assert X.shape == (47, rna.n_vars) and (X >= 0).all() and np.array_equal(X, np.round(X))
+    assert syn.obs["cell_type"].value_counts().to_dict() == {"A": 40, "B": 7} and syn.obs["synthetic"].all()
+    assert (rna.X != before).nnz == 0
+    again = og.tl.count_gaussian(rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0)
+    np.testing.assert_array_equal(again.X, X)
+    # types keep their own composition: synthetic A is closer to real A than to real B
+    real = np.log1p(rna.X.toarray() / rna.X.toarray().sum(1, keepdims=True) * 1e4)
+    synl = np.log1p(X / X.sum(1, keepdims=True) * 1e4)
+    a, b = real[rna.obs["cell_type"] == "A"].mean(0), real[rna.obs["cell_type"] == "B"].mean(0)
+    assert np.linalg.norm(synl[:40].mean(0) - a) < np.linalg.norm(synl[:40].mean(0) - b)
+    from omixgan.tl._counts import dither_counts
+
+    rng = np.random.default_rng(0)
+    y = np.full((20000, 1), 1.3)
+    c = dither_counts(y, np.full(20000, 2500.0), rng)
+    assert set(np.unique(c)) <= {0.0, 1.0, 2.0} and abs(np.log1p(c * 4.0).mean() - 1.3) < 0.02
+    with pytest.raises(ValueError, match="non-integer"):
+        og.tl.count_gaussian(ad.AnnData(np.full((4, 3), 0.5, dtype=np.float32)), labels_key=None)
