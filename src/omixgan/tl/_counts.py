@@ -56,7 +56,8 @@ def count_gaussian(
     cells; per type, draw points from a Gaussian with the type's mean and Ledoit-Wolf shrunk
     covariance in that space; map them back to genes (negative values set to 0, renormalised to
     10,000); draw each new cell's library size from the type's real library sizes (scGAN's
-    library-size handling); turn the profile into whole counts with :func:`dither_counts`.
+    library-size handling); turn the profile into whole counts with :func:`dither_counts`, the
+    library passed to it rescaled once so that the counts' sum matches the drawn library.
 
     Parameters
     ----------
@@ -107,7 +108,11 @@ def count_gaussian(
         points = rng.multivariate_normal(Q[members].mean(axis=0), cov, size=n, method="cholesky")
         shares = np.expm1(np.maximum(pca.inverse_transform(points), 0.0))
         y = np.log1p(shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-12) * TARGET_SUM)
-        blocks.append(dither_counts(y, rng.choice(library[members], size=n, replace=True), rng))
+        lib = rng.choice(library[members], size=n, replace=True)
+        # matching the mean of log values makes the counts' sum overshoot the drawn library
+        # (log is concave); one rescaled second draw brings the realised library back to it
+        first = dither_counts(y, lib, rng)
+        blocks.append(dither_counts(y, lib * lib / np.maximum(first.sum(axis=1), 1.0), rng))
         out_labels += [cls_name] * n
     new = np.vstack(blocks).astype(np.float32)
     obs = pd.DataFrame(index=pd.Index([f"countgauss_{i}" for i in range(len(new))]))
