@@ -197,3 +197,18 @@ def test_count_gaussian_whole_counts_per_type_and_dither_keeps_the_log_mean():
     assert set(np.unique(c)) <= {0.0, 1.0, 2.0} and abs(np.log1p(c * 4.0).mean() - 1.3) < 0.02
     with pytest.raises(ValueError, match="non-integer"):
         og.tl.count_gaussian(ad.AnnData(np.full((4, 3), 0.5, dtype=np.float32)), labels_key=None)
+
+
+def test_nb_likelihood_seam_depth_is_an_offset():
+    from omixgan.module._counts import NBLikelihood
+
+    lik = NBLikelihood(3)
+    lik.set_reference_library(10.0)
+    counts = torch.tensor([[2.0, 5.0, 3.0], [20.0, 50.0, 30.0]])
+    rates = torch.log(torch.tensor([[2.0, 5.0, 3.0], [2.0, 5.0, 3.0]]))
+    nll = lik.nll(rates, torch.log1p(counts))
+    # the rates at the reference depth (10) fit both cells: the deeper one through its library;
+    # the wrong composition is worse at either depth
+    wrong = lik.nll(torch.log(torch.tensor([[5.0, 2.0, 3.0], [5.0, 2.0, 3.0]])), torch.log1p(counts))
+    assert (nll < wrong).all()
+    np.testing.assert_allclose(torch.expm1(lik.mean(rates))[0].numpy(), [2.0, 5.0, 3.0], rtol=1e-5)

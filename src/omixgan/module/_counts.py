@@ -208,3 +208,38 @@ class CountVAEModule(OmixModule):
             keep = torch.rand(counts.shape, generator=generator) >= torch.sigmoid(params["pi_logits"])
             counts = counts * keep
         return counts
+
+
+class NBLikelihood(nn.Module):
+    """Negative binomial p(x | z) for a count modality of :class:`~omixgan.models.CrossModalVAE`
+    / :class:`~omixgan.models.OmicsVAE` (their per-data-type likelihood seam).
+
+    Those models see a count modality in log1p space (the encoders' input; the transform their
+    pipeline inverts). The decoder's raw output is a log-rate per feature at a reference library
+    size (:attr:`reference_library`, the training cells' median, set by the model); a cell's NB
+    mean is that rate times its own library over the reference, so sequencing depth is an
+    observed offset and not something the latent code must carry (scVI's library handling).
+    ``mean`` is the prediction in log1p space: expected counts at the reference library size.
+    One inverse dispersion per feature.
+    """
+
+    n_params = 1
+
+    def __init__(self, n_features: int):
+        super().__init__()
+        self.n_features = n_features
+        self.log_theta = nn.Parameter(torch.zeros(n_features))
+        self.register_buffer("reference_library", torch.ones(()))
+
+    def set_reference_library(self, value: float) -> None:
+        self.reference_library.fill_(float(value))
+
+    def mean(self, params: torch.Tensor) -> torch.Tensor:
+        return torch.log1p(torch.exp(params.clamp(max=20.0)))
+
+    def nll(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Per sample; ``x`` in log1p space (rounded back to whole counts)."""
+        counts = torch.round(torch.expm1(x.clamp(min=0.0)))
+        library = counts.sum(dim=1, keepdim=True).clamp(min=1.0)
+        mu = torch.exp(params.clamp(max=20.0)) * library / self.reference_library
+        return -log_nb(counts, mu, torch.exp(self.log_theta)).sum(dim=1)
