@@ -58,8 +58,9 @@ def generation_table(df: pd.DataFrame) -> str:
 
 def rare_table(df: pd.DataFrame) -> str:
     lines = ["| training set | macro-F1 (held-out real) | F1 DC | F1 CD16+ mono | seeds |", "| --- | --- | --- | --- | --- |"]
-    names = {"none": "real cells only", "SMOTE": "+ SMOTE (log-normalised)", "omixgan": "+ CountVAE counts"}
-    for m in [m for m in ("none", "SMOTE", "omixgan") if m in set(df["method"])]:
+    names = {"none": "real cells only", "SMOTE": "+ SMOTE (log-normalised)", "omixgan": "+ CountVAE counts",
+             "omixgan count Gaussian": "+ count Gaussian counts"}
+    for m in [m for m in names if m in set(df["method"])]:
         d = df[df["method"] == m]
         lines.append(f"| {names[m]} | {_ms(d['macro_f1'])} | {_ms(d['f1_DC'], 2)} | {_ms(d['f1_CD16_mono'], 2)} | {_seeds(d)} |")
     return "\n".join(lines)

@@ -236,6 +236,13 @@ def rare_scores(methods, seed, rna, labels, tr, te, model=None):
         elif method == "omixgan":
             syn = model.sample(n_per_class=target, seed=seed)
             add, add_lab = lognorm(syn.X), syn.obs["cell_type"].astype(str).to_numpy()
+        elif method == "omixgan count Gaussian":
+            import anndata as ad
+            import omixgan as og
+
+            a = ad.AnnData(X=X_tr, obs=pd.DataFrame({"cell_type": labels[tr]}, index=[f"c{i}" for i in tr]))
+            syn = og.tl.count_gaussian(a, labels_key="cell_type", n_per_class=target, random_state=seed)
+            add, add_lab = lognorm(syn.X), syn.obs["cell_type"].astype(str).to_numpy()
         else:
             raise ValueError(method)
         pca = PCA(n_components=50, random_state=0).fit(L_tr)
@@ -259,6 +266,7 @@ def run_rare(methods, seeds):
     for seed in seeds:
         tr, te = split_cite(labels, seed)
         model = ours_translate(mdata, tr, te, seed)[3] if "omixgan" in methods else None
+        # the rows of the other methods of this seed (from the translation run) are kept
         rows.extend(rare_scores(methods, seed, rna, labels, tr, te, model))
         _save(RESULTS / "singlecell_rare.csv", rows)
 
@@ -266,7 +274,7 @@ def run_rare(methods, seeds):
 TRANSLATION = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
 GENERATION = ["held-out real (control)", "SMOTE", "class Gaussian (PCA space)", "copy of train",
               "scVI posterior samples", "omixgan", "omixgan count Gaussian"]
-RARE_METHODS = ["none", "SMOTE", "omixgan"]
+RARE_METHODS = ["none", "SMOTE", "omixgan", "omixgan count Gaussian"]
 
 
 def main(argv=None):
