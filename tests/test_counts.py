@@ -212,3 +212,17 @@ def test_nb_likelihood_seam_depth_is_an_offset():
     wrong = lik.nll(torch.log(torch.tensor([[5.0, 2.0, 3.0], [5.0, 2.0, 3.0]])), torch.log1p(counts))
     assert (nll < wrong).all()
     np.testing.assert_allclose(torch.expm1(lik.mean(rates))[0].numpy(), [2.0, 5.0, 3.0], rtol=1e-5)
+
+
+def test_counts_data_type_detected_declared_and_overridable():
+    from omixgan.pp import Pipeline, resolve_data_type
+
+    rna, _ = _counts()
+    X = rna.X.toarray()
+    assert resolve_data_type(X) == "counts" and "counts" in resolve_data_type(X).reason
+    assert resolve_data_type(X, "gaussian") == "gaussian"  # a declaration wins
+    assert resolve_data_type(np.log1p(X)) == "gaussian"
+    with pytest.raises(ValueError, match="non-integer"):
+        resolve_data_type(np.log1p(X) + 0.5, "counts", name="rna")
+    pipe = Pipeline.default_for(X, "counts")
+    np.testing.assert_allclose(pipe.inverse(pipe.fit(X).transform(X)), X, rtol=1e-5, atol=1e-4)
