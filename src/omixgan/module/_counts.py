@@ -234,6 +234,11 @@ class NBLikelihood(nn.Module):
     def set_reference_library(self, value: float) -> None:
         self.reference_library.fill_(float(value))
 
+    def reset_parameters(self) -> None:
+        """Dispersions start at 1 (``theta = 1``) whenever the model's weights are redrawn."""
+        with torch.no_grad():
+            self.log_theta.zero_()
+
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return torch.log1p(torch.exp(params.clamp(max=20.0)))
 
