@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sc_data import lognorm
 from sklearn.covariance import LedoitWolf
 
-from sc_data import lognorm
 from omixgan.metrics._translation import predict_class_mean, predict_knn, predict_ridge
 
 # --------------------------------------------------------------------------- translation
@@ -38,7 +38,10 @@ def translate_totalvi(mdata, tr, te, *, seed: int, max_epochs: int = 200):
 
     scvi.settings.seed = seed
     rna = mdata["rna"].copy()
-    prot = np.asarray(mdata["prot"].X.toarray() if sp.issparse(mdata["prot"].X) else mdata["prot"].X, dtype=np.float32)
+    prot = np.asarray(
+        mdata["prot"].X.toarray() if sp.issparse(mdata["prot"].X) else mdata["prot"].X,
+        dtype=np.float32,
+    )
     prot = prot.copy()
     prot[te] = 0.0
     batch = np.array(["train"] * rna.n_obs, dtype=object)
@@ -46,12 +49,18 @@ def translate_totalvi(mdata, tr, te, *, seed: int, max_epochs: int = 200):
     rna.obs = rna.obs[[]].copy()
     rna.obs["batch"] = batch
     rna.obsm["protein_expression"] = prot
-    scvi.model.TOTALVI.setup_anndata(rna, batch_key="batch", protein_expression_obsm_key="protein_expression")
+    scvi.model.TOTALVI.setup_anndata(
+        rna, batch_key="batch", protein_expression_obsm_key="protein_expression"
+    )
     model = scvi.model.TOTALVI(rna)
     model.train(max_epochs=max_epochs, accelerator="cpu", enable_progress_bar=False)
     _, protein = model.get_normalized_expression(
-        indices=te, transform_batch="train", include_protein_background=True, sample_protein_mixing=False,
-        n_samples=25, return_mean=True,
+        indices=te,
+        transform_batch="train",
+        include_protein_background=True,
+        sample_protein_mixing=False,
+        n_samples=25,
+        return_mean=True,
     )
     return np.log1p(np.asarray(protein)), model.history["elbo_train"].shape[0]
 
@@ -78,7 +87,7 @@ def gen_smote(X_lognorm_train, labels_train, counts, seed):
         Xc = np.vstack([members, stand_in])
         yc = np.r_[np.ones(len(members), dtype=int), np.zeros(len(stand_in), dtype=int)]
         s = SMOTE(sampling_strategy={1: len(members) + n}, k_neighbors=5, random_state=seed)
-        return s.fit_resample(Xc, yc)[0][len(Xc):]
+        return s.fit_resample(Xc, yc)[0][len(Xc) :]
 
     return per_class(labels_train, counts, draw)
 
@@ -97,7 +106,9 @@ def gen_class_gaussian(P_train, labels_train, counts, seed):
 def gen_copy(counts_train, labels_train, counts, seed):
     rng = np.random.default_rng(seed)
     dense = counts_train.toarray() if sp.issparse(counts_train) else counts_train
-    return per_class(labels_train, counts, lambda c, idx, n: dense[rng.choice(idx, n, replace=True)])
+    return per_class(
+        labels_train, counts, lambda c, idx, n: dense[rng.choice(idx, n, replace=True)]
+    )
 
 
 def gen_scvi(adata_train, labels_train, counts, seed, max_epochs: int = 200):

@@ -18,7 +18,11 @@ from sklearn.model_selection import train_test_split
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=UserWarning)
 
-DATA = Path(os.environ.get("OMIXGAN_SC_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "singlecell"))
+DATA = Path(
+    os.environ.get(
+        "OMIXGAN_SC_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "singlecell"
+    )
+)
 if not DATA.exists():
     DATA = Path("/work/shared/data/singlecell")
 CITE = DATA / "pbmc10k_cite.h5mu"
@@ -42,7 +46,9 @@ def load_cite():
     labels = mdata.obs[LABELS_KEY].astype(str).to_numpy()
     keep = labels != "unknown"
     rna = sp.csr_matrix(mdata["rna"].X)[keep]
-    prot = np.asarray(mdata["prot"].X.toarray() if sp.issparse(mdata["prot"].X) else mdata["prot"].X)[keep]
+    prot = np.asarray(
+        mdata["prot"].X.toarray() if sp.issparse(mdata["prot"].X) else mdata["prot"].X
+    )[keep]
     return rna, prot, labels[keep], mdata[keep].copy()
 
 

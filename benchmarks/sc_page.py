@@ -8,8 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 TRANSLATION_ORDER = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
-GENERATION_ORDER = ["held-out real (control)", "SMOTE", "class Gaussian (PCA space)", "copy of train",
-                    "scVI posterior samples", "omixgan", "omixgan count Gaussian"]
+GENERATION_ORDER = [
+    "held-out real (control)",
+    "SMOTE",
+    "class Gaussian (PCA space)",
+    "copy of train",
+    "scVI posterior samples",
+    "omixgan",
+    "omixgan count Gaussian",
+]
 
 
 def _ms(series: pd.Series, digits: int = 3) -> str:
@@ -32,7 +39,9 @@ def translation_table(df: pd.DataFrame) -> str:
         lines.append(f"| {m} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |")
     if "pearson_decoder_only" in df and df["pearson_decoder_only"].notna().any():
         d = df[df["method"] == "omixgan"]
-        lines.append(f"| omixgan, decoder alone (`neighbor_blend=0`) | {_ms(d['pearson_decoder_only'])} | (same run) | {_seeds(d)} |")
+        lines.append(
+            f"| omixgan, decoder alone (`neighbor_blend=0`) | {_ms(d['pearson_decoder_only'])} | (same run) | {_seeds(d)} |"
+        )
     return "\n".join(lines)
 
 
@@ -47,22 +56,35 @@ def per_protein_table(df: pd.DataFrame) -> str:
 
 
 def generation_table(df: pd.DataFrame) -> str:
-    lines = ["| generator | two-sample AUC | DCR ratio | whole non-negative counts | seconds | seeds |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| generator | two-sample AUC | DCR ratio | whole non-negative counts | seconds | seeds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for m in [m for m in GENERATION_ORDER if m in set(df["method"])]:
         d = df[df["method"] == m]
         whole = "yes" if d["whole_nonneg_counts"].astype(bool).all() else "no"
-        lines.append(f"| {m} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |")
+        lines.append(
+            f"| {m} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
+        )
     return "\n".join(lines)
 
 
 def rare_table(df: pd.DataFrame) -> str:
-    lines = ["| training set | macro-F1 (held-out real) | F1 DC | F1 CD16+ mono | seeds |", "| --- | --- | --- | --- | --- |"]
-    names = {"none": "real cells only", "SMOTE": "+ SMOTE (log-normalised)", "omixgan": "+ CountVAE counts",
-             "omixgan count Gaussian": "+ count Gaussian counts"}
+    lines = [
+        "| training set | macro-F1 (held-out real) | F1 DC | F1 CD16+ mono | seeds |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    names = {
+        "none": "real cells only",
+        "SMOTE": "+ SMOTE (log-normalised)",
+        "omixgan": "+ CountVAE counts",
+        "omixgan count Gaussian": "+ count Gaussian counts",
+    }
     for m in [m for m in names if m in set(df["method"])]:
         d = df[df["method"] == m]
-        lines.append(f"| {names[m]} | {_ms(d['macro_f1'])} | {_ms(d['f1_DC'], 2)} | {_ms(d['f1_CD16_mono'], 2)} | {_seeds(d)} |")
+        lines.append(
+            f"| {names[m]} | {_ms(d['macro_f1'])} | {_ms(d['f1_DC'], 2)} | {_ms(d['f1_CD16_mono'], 2)} | {_seeds(d)} |"
+        )
     return "\n".join(lines)
 
 
@@ -74,9 +96,15 @@ def write_page(results: Path, page: Path) -> None:
     template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
     text = template.format(
         date=datetime.date.today().isoformat(),
-        translation=translation_table(parts["translation"]) if parts["translation"] is not None else "(not run)",
-        per_protein=per_protein_table(parts["translation"]) if parts["translation"] is not None else "(not run)",
-        generation=generation_table(parts["generation"]) if parts["generation"] is not None else "(not run)",
+        translation=translation_table(parts["translation"])
+        if parts["translation"] is not None
+        else "(not run)",
+        per_protein=per_protein_table(parts["translation"])
+        if parts["translation"] is not None
+        else "(not run)",
+        generation=generation_table(parts["generation"])
+        if parts["generation"] is not None
+        else "(not run)",
         rare=rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
     )
     page.write_text(text)

@@ -11,7 +11,14 @@ import scipy.sparse as sp
 import torch
 
 import omixgan as og
-from omixgan.module._counts import CountDecoder, library_size_normalise, log_nb, log_normalise, log_zinb, sample_nb
+from omixgan.module._counts import (
+    CountDecoder,
+    library_size_normalise,
+    log_nb,
+    log_normalise,
+    log_zinb,
+    sample_nb,
+)
 from omixgan.pp._counts import check_counts, check_dense_fits, is_count_matrix
 
 
@@ -27,8 +34,12 @@ def _counts(n=160, g=30, p=4, seed=0):
     prot_rate = np.exp(2.0 + np.outer(program, rng.uniform(0.3, 1.0, size=p)))
     prot = rng.poisson(prot_rate).astype(np.float32)
     obs = pd.DataFrame({"cell_type": pd.Categorical(labels)}, index=[f"cell{i}" for i in range(n)])
-    rna_ad = ad.AnnData(X=sp.csr_matrix(rna), obs=obs.copy(), var=pd.DataFrame(index=[f"g{j}" for j in range(g)]))
-    prot_ad = ad.AnnData(X=prot, obs=obs.copy(), var=pd.DataFrame(index=[f"p{j}" for j in range(p)]))
+    rna_ad = ad.AnnData(
+        X=sp.csr_matrix(rna), obs=obs.copy(), var=pd.DataFrame(index=[f"g{j}" for j in range(g)])
+    )
+    prot_ad = ad.AnnData(
+        X=prot, obs=obs.copy(), var=pd.DataFrame(index=[f"p{j}" for j in range(p)])
+    )
     return rna_ad, prot_ad
 
 
@@ -46,7 +57,9 @@ def test_log_nb_matches_scipy_and_zinb_reduces_to_nb():
     np.testing.assert_allclose(log_nb(x, mu, theta).numpy(), expected, rtol=1e-4, atol=1e-4)
     # no zero inflation (pi -> 0) is the NB; strong zero inflation raises the probability of a 0
     nb = log_nb(x, mu, theta)
-    np.testing.assert_allclose(log_zinb(x, mu, theta, torch.full_like(x, -30.0)).numpy(), nb.numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        log_zinb(x, mu, theta, torch.full_like(x, -30.0)).numpy(), nb.numpy(), atol=1e-4
+    )
     assert log_zinb(x, mu, theta, torch.full_like(x, 3.0))[0] > nb[0]
 
 
@@ -88,13 +101,22 @@ def test_is_count_matrix_dense_and_sparse():
 
 @pytest.mark.parametrize(
     "value, words",
-    [(-2.0, ["negative", "'c1'", "'g2'", "layer='counts'"]), (1.5, ["non-integer", "'c1'", "'g2'"]), (np.nan, ["missing", "'c1'", "'g2'"])],
+    [
+        (-2.0, ["negative", "'c1'", "'g2'", "layer='counts'"]),
+        (1.5, ["non-integer", "'c1'", "'g2'"]),
+        (np.nan, ["missing", "'c1'", "'g2'"]),
+    ],
 )
 def test_check_counts_names_the_cell_and_gene(value, words):
     X = np.ones((3, 4), dtype=np.float32)
     X[1, 2] = value
     with pytest.raises(ValueError) as err:
-        check_counts(X, obs_names=["c0", "c1", "c2"], var_names=["g0", "g1", "g2", "g3"], name="modality 'rna'")
+        check_counts(
+            X,
+            obs_names=["c0", "c1", "c2"],
+            var_names=["g0", "g1", "g2", "g3"],
+            name="modality 'rna'",
+        )
     for w in words:
         assert w in str(err.value)
 
@@ -120,12 +142,16 @@ def test_dense_memory_check_suggests_hvg_selection():
 def test_countvae_translation_in_counts_from_a_layer(tmp_path):
     rna, prot = _counts()
     rna.layers["counts"] = rna.X.copy()
-    rna.X = sp.csr_matrix(np.log1p(rna.X.toarray()))  # .X log-normalised, counts in a layer: scanpy habit
+    rna.X = sp.csr_matrix(
+        np.log1p(rna.X.toarray())
+    )  # .X log-normalised, counts in a layer: scanpy habit
     prot.layers["counts"] = prot.X.copy()
     mdata = md.MuData({"rna": rna, "prot": prot})
     mdata.obs["cell_type"] = rna.obs["cell_type"]
     before = mdata["rna"].X.copy()
-    og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type", layer="counts")
+    og.models.CountVAE.setup_mudata(
+        mdata, modalities=["rna", "prot"], labels_key="cell_type", layer="counts"
+    )
     model = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
     model.train(max_epochs=30, progress_bar=False, seed=0)
     pred = model.translate(mdata["rna"])
@@ -151,12 +177,17 @@ def test_countvae_samples_whole_counts_per_cell_type_with_the_types_library():
     syn = model.sample({"A": 50, "B": 10}, seed=1)
     X = syn.X
     assert X.shape == (60, rna.n_vars) and (X >= 0).all() and np.array_equal(X, np.round(X))
-    assert syn.obs["synthetic"].all() and syn.obs["cell_type"].value_counts().to_dict() == {"A": 50, "B": 10}
+    assert syn.obs["synthetic"].all() and syn.obs["cell_type"].value_counts().to_dict() == {
+        "A": 50,
+        "B": 10,
+    }
     assert np.array_equal(syn.layers["counts"], X)
     real_lib = rna.X.toarray().sum(axis=1)
     # library sizes come from the type's real cells (plus NB noise around them)
     assert real_lib.min() * 0.5 < X.sum(axis=1).mean() < real_lib.max()
-    np.testing.assert_array_equal(model.sample({"A": 5}, seed=3).X, model.sample({"A": 5}, seed=3).X)
+    np.testing.assert_array_equal(
+        model.sample({"A": 5}, seed=3).X, model.sample({"A": 5}, seed=3).X
+    )
     latent = model.get_latent_representation()
     assert latent.shape == (rna.n_obs, 4)
     norm = model.get_normalized_expression(library_size=1e4)
@@ -177,12 +208,19 @@ def test_countvae_rejects_non_counts_with_a_clear_message():
 def test_count_gaussian_whole_counts_per_type_and_dither_keeps_the_log_mean():
     rna, _ = _counts()
     before = rna.X.copy()
-    syn = og.tl.count_gaussian(rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0)
+    syn = og.tl.count_gaussian(
+        rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0
+    )
     X = syn.X
     assert X.shape == (47, rna.n_vars) and (X >= 0).all() and np.array_equal(X, np.round(X))
-    assert syn.obs["cell_type"].value_counts().to_dict() == {"A": 40, "B": 7} and syn.obs["synthetic"].all()
+    assert (
+        syn.obs["cell_type"].value_counts().to_dict() == {"A": 40, "B": 7}
+        and syn.obs["synthetic"].all()
+    )
     assert (rna.X != before).nnz == 0
-    again = og.tl.count_gaussian(rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0)
+    again = og.tl.count_gaussian(
+        rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0
+    )
     np.testing.assert_array_equal(again.X, X)
     # types keep their own composition: synthetic A is closer to real A than to real B
     real = np.log1p(rna.X.toarray() / rna.X.toarray().sum(1, keepdims=True) * 1e4)
@@ -209,7 +247,9 @@ def test_nb_likelihood_seam_depth_is_an_offset():
     nll = lik.nll(rates, torch.log1p(counts))
     # the rates at the reference depth (10) fit both cells: the deeper one through its library;
     # the wrong composition is worse at either depth
-    wrong = lik.nll(torch.log(torch.tensor([[5.0, 2.0, 3.0], [5.0, 2.0, 3.0]])), torch.log1p(counts))
+    wrong = lik.nll(
+        torch.log(torch.tensor([[5.0, 2.0, 3.0], [5.0, 2.0, 3.0]])), torch.log1p(counts)
+    )
     assert (nll < wrong).all()
     np.testing.assert_allclose(torch.expm1(lik.mean(rates))[0].numpy(), [2.0, 5.0, 3.0], rtol=1e-5)
 

@@ -94,12 +94,19 @@ class CountVAE(OmixModel):
         for mod in mods:
             source = self._modality_adata(adata, mod)
             X = self._counts(source, mod)
-            check_counts(X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod))
+            check_counts(
+                X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
+            )
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = source.n_vars
         self.module = CountVAEModule(
-            dims, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout_rate=dropout_rate,
-            input_dropout=input_dropout, zero_inflated=zero_inflated,
+            dims,
+            n_latent=n_latent,
+            n_hidden=n_hidden,
+            n_layers=n_layers,
+            dropout_rate=dropout_rate,
+            input_dropout=input_dropout,
+            zero_inflated=zero_inflated,
         )
         self.history_ = None
         self._model_summary_string = (
@@ -110,7 +117,9 @@ class CountVAE(OmixModel):
 
     # --- setup ---------------------------------------------------------------------------------
     @classmethod
-    def setup_anndata(cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_anndata(
+        cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs
+    ):
         """Register an AnnData of counts.
 
         Parameters
@@ -126,8 +135,15 @@ class CountVAE(OmixModel):
         register(cls, adata, locals(), modalities=None, labels_key=labels_key, layer=layer)
 
     @classmethod
-    def setup_mudata(cls, mdata: md.MuData, modalities=("rna", "prot"), labels_key: str | None = None, layer: str | None = None, **kwargs):
-        """Register count modalities of a MuData: the first is the source (encoded), all are decoded.
+    def setup_mudata(
+        cls,
+        mdata: md.MuData,
+        modalities=("rna", "prot"),
+        labels_key: str | None = None,
+        layer: str | None = None,
+        **kwargs,
+    ):
+        """Register count modalities of a MuData: the first is the source (encoded), all decoded.
 
         Parameters
         ----------
@@ -157,7 +173,10 @@ class CountVAE(OmixModel):
         """The registered layer as dense float32 (after checking that it fits in memory)."""
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
-            raise KeyError(f"layer {layer!r} (from setup) not found in {self._name(modality)}; available layers: {list(adata.layers)}.")
+            raise KeyError(
+                f"layer {layer!r} (from setup) not found in {self._name(modality)}; available "
+                f"layers: {list(adata.layers)}."
+            )
         X = adata.X if layer is None else adata.layers[layer]
         check_dense_fits(adata.n_obs, adata.n_vars, name=self._name(modality), copies=2)
         return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
@@ -170,7 +189,9 @@ class CountVAE(OmixModel):
             source = self._modality_adata(data, mod)
         self._check_features(source, None, self.var_names_[self._key(mod)])
         X = self._counts(source, mod)
-        check_counts(X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod))
+        check_counts(
+            X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
+        )
         return X, source.obs_names
 
     def _all_counts(self) -> dict[str, np.ndarray]:
@@ -182,7 +203,10 @@ class CountVAE(OmixModel):
             if not a.obs_names.equals(obs):
                 rows = a.obs_names.get_indexer(obs)
                 if (rows < 0).any():
-                    raise ValueError(f"{self._name(mod)} lacks {int((rows < 0).sum())} cell(s) of the source, e.g. {obs[rows < 0][0]}.")
+                    raise ValueError(
+                        f"{self._name(mod)} lacks {int((rows < 0).sum())} cell(s) of the source, "
+                        f"e.g. {obs[rows < 0][0]}."
+                    )
                 a = a[rows]
             out[self._key(mod)] = self._counts(a, mod)
         return out
@@ -244,8 +268,19 @@ class CountVAE(OmixModel):
         tensors = {m: fabric.to_device(torch.from_numpy(x)) for m, x in X.items()}
         with make_progress_bar(max_epochs, enabled=progress_bar, desc="CountVAE") as bar:
             self.history_ = train_count_vae(
-                fabric, self.module, tensors, train_rows, val_rows, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-                weight_decay=weight_decay, kl_warmup_fraction=kl_warmup_fraction, patience=patience, rng=rng, progress_bar=bar,
+                fabric,
+                self.module,
+                tensors,
+                train_rows,
+                val_rows,
+                max_epochs=max_epochs,
+                batch_size=batch_size,
+                lr=lr,
+                weight_decay=weight_decay,
+                kl_warmup_fraction=kl_warmup_fraction,
+                patience=patience,
+                rng=rng,
+                progress_bar=bar,
             )
         self.module.to("cpu")
         self._fit_reference(X)
@@ -270,19 +305,26 @@ class CountVAE(OmixModel):
     # --- outputs -------------------------------------------------------------------------------
     def get_latent_representation(self, adata=None) -> np.ndarray:
         """Posterior means of the latent code of every cell (rows in the source's order); store
-        them in ``.obsm`` yourself, e.g. ``adata.obsm["X_countvae"] = model.get_latent_representation()``."""
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        them in ``.obsm`` yourself, e.g.
+        ``adata.obsm["X_countvae"] = model.get_latent_representation()``."""
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         X, _ = self._source_counts(self.adata if adata is None else adata)
         with torch.no_grad():
             return self.module.encode(torch.from_numpy(X))[0].numpy()
 
-    def get_normalized_expression(self, adata=None, *, library_size: float | str = "observed") -> np.ndarray:
+    def get_normalized_expression(
+        self, adata=None, *, library_size: float | str = "observed"
+    ) -> np.ndarray:
         """Denoised counts of the source modality: the decoder's NB means at the posterior mean.
 
         ``library_size="observed"``: each cell's own library (expected counts, same depth as the
         data); a number: every cell at that depth (e.g. ``1e4`` for counts per 10,000).
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         X, _ = self._source_counts(self.adata if adata is None else adata)
         x = torch.from_numpy(X)
         if library_size == "observed":
@@ -290,13 +332,20 @@ class CountVAE(OmixModel):
         elif isinstance(library_size, (int, float)) and library_size > 0:
             library = torch.full((len(x), 1), float(library_size))
         else:
-            raise ValueError(f"library_size must be 'observed' or a positive number, got {library_size!r}.")
+            raise ValueError(
+                f"library_size must be 'observed' or a positive number, got {library_size!r}."
+            )
         with torch.no_grad():
             mu, _ = self.module.encode(x)
             return self.module.expected(self.module.source, mu, library).numpy()
 
     def translate(
-        self, data=None, *, target: str | None = None, neighbor_blend: float | None = None, linear_blend: float | None = None
+        self,
+        data=None,
+        *,
+        target: str | None = None,
+        neighbor_blend: float | None = None,
+        linear_blend: float | None = None,
     ) -> np.ndarray:
         """Predict the counts of ``target`` from the source's counts, for every cell of ``data``.
 
@@ -316,10 +365,14 @@ class CountVAE(OmixModel):
         in the source's ``obs_names`` order. The blend is a weighted mean of log1p values
         (decoder's expected counts, neighbours' measured counts, linear map), returned as counts.
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         mods = self.modalities or []
         if len(mods) < 2:
-            raise ValueError("translate needs a model set up on a MuData with a source and a target modality.")
+            raise ValueError(
+                "translate needs a model set up on a MuData with a source and a target modality."
+            )
         target = mods[1] if target is None else target
         if target not in mods[1:]:
             raise KeyError(f"target={target!r}: the model decodes {mods[1:]} from {mods[0]!r}.")
@@ -334,7 +387,9 @@ class CountVAE(OmixModel):
         if nb > 0:
             from sklearn.neighbors import NearestNeighbors
 
-            nn = NearestNeighbors(n_neighbors=min(N_NEIGHBORS, len(self.train_codes_))).fit(self.train_codes_)
+            nn = NearestNeighbors(n_neighbors=min(N_NEIGHBORS, len(self.train_codes_))).fit(
+                self.train_codes_
+            )
             idx = nn.kneighbors(mu.numpy(), return_distance=False)
             pred = pred + nb * self.train_targets_[target][idx].mean(axis=1)
         if lb > 0:
@@ -360,7 +415,9 @@ class CountVAE(OmixModel):
         AnnData of only the new cells: counts in ``.X`` (float32, whole numbers) and
         ``.layers["counts"]``, ``obs[labels_key]``, ``obs["synthetic"] = True``.
         """
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() first.")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() first."
+        )
         counts = resolve_counts(n_per_class, np.unique(self.train_labels_))
         rng = np.random.default_rng(seed)
         gen = torch.Generator()
@@ -372,13 +429,19 @@ class CountVAE(OmixModel):
                 continue
             members = np.flatnonzero(self.train_labels_ == cls_name)
             if len(members) < 2:
-                raise ValueError(f"cell type {cls_name!r} has {len(members)} training cell(s); sampling needs at least 2.")
+                raise ValueError(
+                    f"cell type {cls_name!r} has {len(members)} training cell(s); sampling needs "
+                    "at least 2."
+                )
             codes = self.train_codes_[members]
             cov = np.cov(codes, rowvar=False) + np.diag(self.train_vars_[members].mean(axis=0))
             z = rng.multivariate_normal(codes.mean(axis=0), cov, size=n)
             library = rng.choice(self.train_libraries_[src][members], size=n, replace=True)
             x = self.module.sample(
-                src, torch.from_numpy(z.astype(np.float32)), torch.from_numpy(library[:, None].astype(np.float32)), generator=gen
+                src,
+                torch.from_numpy(z.astype(np.float32)),
+                torch.from_numpy(library[:, None].astype(np.float32)),
+                generator=gen,
             )
             blocks.append(x.numpy().astype(np.float32))
             labels += [cls_name] * n
@@ -397,7 +460,10 @@ def _check_blend(neighbor_blend: float, linear_blend: float) -> None:
         if not 0 <= w <= 1:
             raise ValueError(f"{name} must be in [0, 1], got {w!r}.")
     if neighbor_blend + linear_blend > 1:
-        raise ValueError(f"neighbor_blend + linear_blend must be at most 1, got {neighbor_blend} + {linear_blend}.")
+        raise ValueError(
+            f"neighbor_blend + linear_blend must be at most 1, got {neighbor_blend} + "
+            f"{linear_blend}."
+        )
 
 
 #: Principal components of the source that the linear map regresses on, and its ridge penalty
@@ -426,7 +492,14 @@ def _fit_linear_maps(X_source: np.ndarray, targets: dict[str, np.ndarray]) -> di
     for m, Y in targets.items():
         y_mean = Y.mean(axis=0)
         W = np.linalg.solve(gram, P.T @ (Y - y_mean))
-        maps[m] = {"mean": mean, "sd": sd, "components": pca.components_, "pca_mean": pca.mean_, "W": W, "y_mean": y_mean}
+        maps[m] = {
+            "mean": mean,
+            "sd": sd,
+            "components": pca.components_,
+            "pca_mean": pca.mean_,
+            "W": W,
+            "y_mean": y_mean,
+        }
     return maps
 
 

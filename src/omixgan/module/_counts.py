@@ -31,7 +31,8 @@ EPS = 1e-8
 
 
 def log_nb(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """Elementwise log-probability of counts ``x`` under NB(mean ``mu``, inverse dispersion ``theta``).
+    """Elementwise log-probability of counts ``x`` under NB(mean ``mu``, inverse dispersion
+    ``theta``).
 
     ``Var = mu + mu**2 / theta``: large ``theta`` approaches a Poisson. Written with ``lgamma``
     and ``log(theta + mu)`` computed once, as in scVI, so it is stable for large counts.
@@ -46,7 +47,9 @@ def log_nb(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tens
     )
 
 
-def log_zinb(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor, pi_logits: torch.Tensor) -> torch.Tensor:
+def log_zinb(
+    x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor, pi_logits: torch.Tensor
+) -> torch.Tensor:
     """Elementwise log-probability under a zero-inflated NB: with probability
     ``sigmoid(pi_logits)`` an extra zero, else NB(``mu``, ``theta``)."""
     softplus_pi = F.softplus(-pi_logits)
@@ -65,7 +68,9 @@ def log_zinb(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor, pi_logits: 
     return torch.where(x < EPS, case_zero, case_nonzero)
 
 
-def sample_nb(mu: torch.Tensor, theta: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_nb(
+    mu: torch.Tensor, theta: torch.Tensor, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Whole-number draws from NB(``mu``, ``theta``) as a Gamma-Poisson mixture."""
     rate = torch._standard_gamma(theta.expand_as(mu).clamp(min=EPS), generator=generator)
     lam = rate * mu / theta.clamp(min=EPS)
@@ -90,9 +95,22 @@ class CountDecoder(nn.Module):
     gene (scVI's default ``dispersion="gene"``).
     """
 
-    def __init__(self, n_latent: int, n_output: int, n_hidden: int, n_layers: int, *, dropout_rate: float = 0.0, zero_inflated: bool = False):
+    def __init__(
+        self,
+        n_latent: int,
+        n_output: int,
+        n_hidden: int,
+        n_layers: int,
+        *,
+        dropout_rate: float = 0.0,
+        zero_inflated: bool = False,
+    ):
         super().__init__()
-        self.body = mlp(n_latent, n_hidden, n_layers, dropout_rate=dropout_rate) if n_layers > 0 else nn.Identity()
+        self.body = (
+            mlp(n_latent, n_hidden, n_layers, dropout_rate=dropout_rate)
+            if n_layers > 0
+            else nn.Identity()
+        )
         width = n_hidden if n_layers > 0 else n_latent
         self.shares = nn.Linear(width, n_output)
         # a linear path from z to the logits: shares that are a log-linear function of the
@@ -102,7 +120,9 @@ class CountDecoder(nn.Module):
         self.log_theta = nn.Parameter(torch.zeros(n_output))
         self.dropout = nn.Linear(width, n_output) if zero_inflated else None
 
-    def forward(self, z: torch.Tensor, library: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self, z: torch.Tensor, library: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """``library``: observed library sizes, shape ``(n, 1)``; None: use the predicted ones.
 
         Returns ``mu``, ``theta``, ``log_library`` (the prediction), ``logits`` (of the gene
@@ -169,20 +189,42 @@ class CountVAEModule(OmixModule):
             nn.Linear(n_hidden, 2 * n_latent),
         )
         self.decoders = nn.ModuleDict(
-            {m: CountDecoder(n_latent, d, n_hidden, n_layers, dropout_rate=dropout_rate, zero_inflated=zero_inflated) for m, d in n_inputs.items()}
+            {
+                m: CountDecoder(
+                    n_latent,
+                    d,
+                    n_hidden,
+                    n_layers,
+                    dropout_rate=dropout_rate,
+                    zero_inflated=zero_inflated,
+                )
+                for m, d in n_inputs.items()
+            }
         )
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of ``z`` given the source's counts."""
         library = x.sum(dim=1, keepdim=True).clamp(min=1.0)
-        h = self.encoder(torch.cat([self.input_dropout(log_normalise(x)), torch.log(library)], dim=1))
+        h = self.encoder(
+            torch.cat([self.input_dropout(log_normalise(x)), torch.log(library)], dim=1)
+        )
         return h[:, : self.n_latent], h[:, self.n_latent :].clamp(*LOGVAR_RANGE)
 
-    def forward(self, xs: dict[str, torch.Tensor], *, kl_weight: float, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        xs: dict[str, torch.Tensor],
+        *,
+        kl_weight: float,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
         """Loss terms averaged over the batch: ``nll`` (NB, all modalities), ``kl``, ``library``
         (squared error of the predicted log-libraries) and the total ``loss``."""
         mu, logvar = self.encode(xs[self.source])
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device) if generator is not None else torch.randn_like(mu)
+        eps = (
+            torch.randn(mu.shape, generator=generator, device=mu.device)
+            if generator is not None
+            else torch.randn_like(mu)
+        )
         z = mu + eps * torch.exp(0.5 * logvar)
         nll = torch.zeros((), device=mu.device)
         lib_err = torch.zeros((), device=mu.device)
@@ -190,22 +232,35 @@ class CountVAEModule(OmixModule):
             library = xs[m].sum(dim=1, keepdim=True)
             params = self.decoders[m](z, library)
             nll = nll - self.decoders[m].log_likelihood(xs[m], params).mean()
-            lib_err = lib_err + ((params["log_library"] - torch.log(library.clamp(min=1.0))) ** 2).mean()
+            lib_err = (
+                lib_err + ((params["log_library"] - torch.log(library.clamp(min=1.0))) ** 2).mean()
+            )
         kl = (0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)).mean()
         return {"loss": nll + kl_weight * kl + lib_err, "nll": nll, "kl": kl, "library": lib_err}
 
     @torch.no_grad()
-    def expected(self, modality: str, z: torch.Tensor, library: torch.Tensor | None = None) -> torch.Tensor:
+    def expected(
+        self, modality: str, z: torch.Tensor, library: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Expected counts of ``modality`` at codes ``z`` (predicted library when None)."""
         return self.decoders[modality](z, library)["mu"]
 
     @torch.no_grad()
-    def sample(self, modality: str, z: torch.Tensor, library: torch.Tensor | None, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        modality: str,
+        z: torch.Tensor,
+        library: torch.Tensor | None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Whole-number counts drawn from the decoder's NB (zero-inflated: dropouts too)."""
         params = self.decoders[modality](z, library)
         counts = sample_nb(params["mu"], params["theta"], generator=generator)
         if "pi_logits" in params:
-            keep = torch.rand(counts.shape, generator=generator) >= torch.sigmoid(params["pi_logits"])
+            keep = torch.rand(counts.shape, generator=generator) >= torch.sigmoid(
+                params["pi_logits"]
+            )
             counts = counts * keep
         return counts
 

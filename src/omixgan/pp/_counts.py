@@ -48,7 +48,9 @@ def is_count_matrix(X) -> bool:
     return top > 1
 
 
-def check_counts(X, *, obs_names=None, var_names=None, name: str = "the data", argument: str = "data_types") -> None:
+def check_counts(
+    X, *, obs_names=None, var_names=None, name: str = "the data", argument: str = "data_types"
+) -> None:
     """Raise a ``ValueError`` naming the first offending cell and gene when ``X`` is not a matrix
     of non-negative whole-number counts, or when a cell has no count at all; warn about genes
     without any count (harmless to the likelihood, useless to the model).
@@ -74,7 +76,8 @@ def check_counts(X, *, obs_names=None, var_names=None, name: str = "the data", a
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(
-                f"{name} has {int(bad.sum())} missing or infinite value(s), e.g. cell {cell(start + i)}, gene "
+                f"{name} has {int(bad.sum())} missing or infinite value(s), e.g. cell "
+                f"{cell(start + i)}, gene "
                 f"{gene(j)}; counts cannot be missing: drop those cells or genes."
             )
         for what, mask, hint in (
@@ -84,14 +87,18 @@ def check_counts(X, *, obs_names=None, var_names=None, name: str = "the data", a
             if mask.any():
                 i, j = np.argwhere(mask)[0]
                 raise ValueError(
-                    f"{name} has {int(mask.sum())} {what} value(s) (e.g. {dense[i, j]:g} for cell {cell(start + i)}, "
-                    f"gene {gene(j)}): {hint}. Pass the raw counts (e.g. layer='counts' when .X holds "
-                    f"log-normalised values) or choose a continuous likelihood with {argument}=... 'gaussian'."
+                    f"{name} has {int(mask.sum())} {what} value(s) (e.g. {dense[i, j]:g} for cell "
+                    f"{cell(start + i)}, "
+                    f"gene {gene(j)}): {hint}. Pass the raw counts (e.g. layer='counts' when .X "
+                    "holds "
+                    "log-normalised values) or choose a continuous likelihood with "
+                    f"{argument}=... 'gaussian'."
                 )
         empty = np.flatnonzero(dense.sum(axis=1) == 0)
         if len(empty):
             raise ValueError(
-                f"{name} has cell(s) without any count, e.g. {cell(start + empty[0])}: a cell's counts are modelled "
+                f"{name} has cell(s) without any count, e.g. {cell(start + empty[0])}: a cell's "
+                "counts are modelled "
                 "relative to its library size, which is zero here. Remove them first, e.g. "
                 "sc.pp.filter_cells(adata, min_counts=1)."
             )
@@ -99,7 +106,8 @@ def check_counts(X, *, obs_names=None, var_names=None, name: str = "the data", a
     empty_genes = np.flatnonzero(gene_total == 0)
     if len(empty_genes):
         warnings.warn(
-            f"{name}: {len(empty_genes)} gene(s) have no count in any cell, e.g. {gene(empty_genes[0])}; they carry "
+            f"{name}: {len(empty_genes)} gene(s) have no count in any cell, e.g. "
+            f"{gene(empty_genes[0])}; they carry "
             "no information. Consider sc.pp.filter_genes(adata, min_cells=1).",
             UserWarning,
             stacklevel=2,
@@ -119,7 +127,14 @@ def available_memory() -> int:
     return 2**62
 
 
-def check_dense_fits(n_obs: int, n_vars: int, *, name: str = "the data", copies: int = 1, available: int | None = None) -> None:
+def check_dense_fits(
+    n_obs: int,
+    n_vars: int,
+    *,
+    name: str = "the data",
+    copies: int = 1,
+    available: int | None = None,
+) -> None:
     """Raise a ``MemoryError`` with advice when ``copies`` dense float32 copies of an
     ``n_obs`` x ``n_vars`` matrix would take more than :data:`MEMORY_FRACTION` of the available
     memory: a whole transcriptome (30,000 genes) of many cells, which count models do not need.
@@ -130,8 +145,12 @@ def check_dense_fits(n_obs: int, n_vars: int, *, name: str = "the data", copies:
     have = available_memory() if available is None else int(available)
     if need > MEMORY_FRACTION * have:
         raise MemoryError(
-            f"{name} has {n_obs:,} cells x {n_vars:,} genes: as a dense matrix it needs {need / 2**30:.1f} GiB, "
-            f"more than half of the {have / 2**30:.1f} GiB of memory available. Select highly variable genes "
-            "first, e.g. sc.pp.highly_variable_genes(adata, n_top_genes=2000, flavor='seurat_v3', subset=True) "
-            "on the raw counts (a few thousand genes carry the cell-to-cell variation that models learn)."
+            f"{name} has {n_obs:,} cells x {n_vars:,} genes: as a dense matrix it needs "
+            f"{need / 2**30:.1f} GiB, "
+            f"more than half of the {have / 2**30:.1f} GiB of memory available. Select highly "
+            "variable genes "
+            "first, e.g. sc.pp.highly_variable_genes(adata, n_top_genes=2000, flavor='seurat_v3', "
+            "subset=True) "
+            "on the raw counts (a few thousand genes carry the cell-to-cell variation that models "
+            "learn)."
         )

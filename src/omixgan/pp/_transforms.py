@@ -372,7 +372,11 @@ def _named_beta(name: str | None) -> bool:
 
 
 def resolve_data_type(
-    X: np.ndarray, declared: str | None = None, *, name: str | None = None, detect_counts: bool = True
+    X: np.ndarray,
+    declared: str | None = None,
+    *,
+    name: str | None = None,
+    detect_counts: bool = True,
 ) -> DataType:
     """Decide how a modality is modelled: ``"beta"`` (logit space) or ``"gaussian"``.
 

@@ -87,9 +87,15 @@ def count_gaussian(
         raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
     X = adata.X if layer is None else adata.layers[layer]
     check_dense_fits(adata.n_obs, adata.n_vars, name="the data", copies=3)
-    check_counts(X, obs_names=adata.obs_names, var_names=adata.var_names, name="the data", argument="layer")
+    check_counts(
+        X, obs_names=adata.obs_names, var_names=adata.var_names, name="the data", argument="layer"
+    )
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    labels = np.full(adata.n_obs, "all", dtype=object) if labels_key is None else adata.obs[labels_key].astype(str).to_numpy()
+    labels = (
+        np.full(adata.n_obs, "all", dtype=object)
+        if labels_key is None
+        else adata.obs[labels_key].astype(str).to_numpy()
+    )
     counts = resolve_counts(n_per_class, np.unique(labels))
     L = log_normalise(X)
     library = X.sum(axis=1)
@@ -103,7 +109,9 @@ def count_gaussian(
             continue
         members = np.flatnonzero(labels == cls_name)
         if len(members) < 2:
-            raise ValueError(f"cell type {cls_name!r} has {len(members)} cell(s); a Gaussian needs at least 2.")
+            raise ValueError(
+                f"cell type {cls_name!r} has {len(members)} cell(s); a Gaussian needs at least 2."
+            )
         cov = LedoitWolf().fit(Q[members]).covariance_
         points = rng.multivariate_normal(Q[members].mean(axis=0), cov, size=n, method="cholesky")
         shares = np.expm1(np.maximum(pca.inverse_transform(points), 0.0))

@@ -36,8 +36,15 @@ def train_count_vae(
     module, optimizer = fabric.setup(module, optimizer)
     device = fabric.device
     rows = torch.as_tensor(train_rows, dtype=torch.long, device=device)
-    index = IndexBatches(len(train_rows), batch_size, rng, drop_last=len(train_rows) > batch_size, device=device,
-                         rank=fabric.global_rank, world_size=fabric.world_size)
+    index = IndexBatches(
+        len(train_rows),
+        batch_size,
+        rng,
+        drop_last=len(train_rows) > batch_size,
+        device=device,
+        rank=fabric.global_rank,
+        world_size=fabric.world_size,
+    )
     total_steps = max(1, max_epochs * len(index))
     warmup = max(1, int(kl_warmup_fraction * total_steps))
     targets = [m for m in raw.names if m != raw.source] or [raw.source]
@@ -49,7 +56,11 @@ def train_count_vae(
         sums, n = None, 0
         for batch in index:
             r = rows[batch]
-            terms = module({m: X[m][r] for m in raw.names}, kl_weight=min(1.0, step / warmup), generator=rng if device.type == "cpu" else None)
+            terms = module(
+                {m: X[m][r] for m in raw.names},
+                kl_weight=min(1.0, step / warmup),
+                generator=rng if device.type == "cpu" else None,
+            )
             optimizer.zero_grad(set_to_none=True)
             fabric.backward(terms["loss"])
             optimizer.step()
@@ -80,7 +91,9 @@ def train_count_vae(
 
 
 @torch.no_grad()
-def _validation_nll(module, X: dict[str, torch.Tensor], rows: torch.Tensor, targets: list[str]) -> float:
+def _validation_nll(
+    module, X: dict[str, torch.Tensor], rows: torch.Tensor, targets: list[str]
+) -> float:
     module.eval()
     total = 0.0
     for start in range(0, len(rows), 1024):
