@@ -266,3 +266,24 @@ def test_counts_data_type_detected_declared_and_overridable():
         resolve_data_type(np.log1p(X) + 0.5, "counts", name="rna")
     pipe = Pipeline.default_for(X, "counts")
     np.testing.assert_allclose(pipe.inverse(pipe.fit(X).transform(X)), X, rtol=1e-5, atol=1e-4)
+
+
+def test_crossmodalvae_models_counts_with_a_negative_binomial():
+    rna, prot = _counts(n=120)
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CrossModalVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    model = og.models.CrossModalVAE(mdata, n_models=1)
+    assert model.data_types_ == {"rna": "counts", "prot": "counts"}  # detected, sparse rna too
+    from omixgan.module._counts import NBLikelihood
+
+    lik = model.module.members[0].decoders["prot"].likelihood
+    assert isinstance(lik, NBLikelihood)
+    assert float(lik.reference_library) == float(np.median(prot.X.sum(axis=1)))
+    model.train(max_epochs=15, progress_bar=False)
+    pred = model.translate(mdata, source="rna", target="prot")
+    assert pred.shape == (120, 4) and (pred >= 0).all()
+    # in counts, at the scale of the data
+    assert 0.5 < pred.mean() / prot.X.mean() < 2.0
+    declared = og.models.CrossModalVAE(mdata, n_models=1, data_types={"prot": "gaussian"})
+    assert declared.data_types_["prot"] == "gaussian"

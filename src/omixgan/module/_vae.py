@@ -25,6 +25,7 @@ from torch import nn
 
 from ..nn import MLPWithLinearPath
 from ._base import OmixModule
+from ._counts import NBLikelihood
 
 #: Bounds of the encoders' log-variance: keeps exp() finite early in training.
 LOGVAR_RANGE = (-8.0, 6.0)
@@ -53,7 +54,11 @@ class GaussianLikelihood(nn.Module):
 
 
 #: Likelihood class per data type (see :func:`omixgan.pp.infer_data_type`).
-LIKELIHOODS: dict[str, type[nn.Module]] = {"gaussian": GaussianLikelihood, "beta": GaussianLikelihood}
+LIKELIHOODS: dict[str, type[nn.Module]] = {
+    "gaussian": GaussianLikelihood,
+    "beta": GaussianLikelihood,
+    "counts": NBLikelihood,  # negative binomial in log1p space (module/_counts.py)
+}
 
 
 class Encoder(nn.Module):
