@@ -28,6 +28,20 @@ def _ms(series: pd.Series, digits: int = 3) -> str:
     return f"{s.mean():.{digits}f} ± {s.std(ddof=0):.{digits}f}"
 
 
+NAMES = {
+    "omixgan": "omixgan `CountVAE`",
+    "omixgan count Gaussian": "omixgan `tl.count_gaussian`",
+}
+
+
+def _name(method: str, part: str) -> str:
+    if part == "translation" and method == "omixgan":
+        return "omixgan `CountVAE.translate`"
+    if part == "generation" and method == "omixgan":
+        return "omixgan `CountVAE.sample`"
+    return NAMES.get(method, method)
+
+
 def _seeds(df: pd.DataFrame) -> str:
     return ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
 
@@ -36,12 +50,21 @@ def translation_table(df: pd.DataFrame) -> str:
     lines = ["| method | per-protein r (held-out) | seconds | seeds |", "| --- | --- | --- | --- |"]
     for m in [m for m in TRANSLATION_ORDER if m in set(df["method"])]:
         d = df[df["method"] == m]
-        lines.append(f"| {m} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |")
-    if "pearson_decoder_only" in df and df["pearson_decoder_only"].notna().any():
-        d = df[df["method"] == "omixgan"]
         lines.append(
-            f"| omixgan, decoder alone (`neighbor_blend=0`) | {_ms(d['pearson_decoder_only'])} | (same run) | {_seeds(d)} |"
+            f"| {_name(m, 'translation')} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
         )
+    parts = {
+        "decoder_only": "decoder alone (`neighbor_blend=0, linear_blend=0`)",
+        "neighbors_only": "latent-space neighbours alone (`neighbor_blend=1`)",
+        "linear_only": "linear map alone (`linear_blend=1`)",
+    }
+    d = df[df["method"] == "omixgan"]
+    for key, label in parts.items():
+        col = f"pearson_{key}"
+        if col in d and d[col].notna().any():
+            lines.append(
+                f"| omixgan, {label} | {_ms(d[col])} | (same run) | {_seeds(d[d[col].notna()])} |"
+            )
     return "\n".join(lines)
 
 
@@ -64,7 +87,7 @@ def generation_table(df: pd.DataFrame) -> str:
         d = df[df["method"] == m]
         whole = "yes" if d["whole_nonneg_counts"].astype(bool).all() else "no"
         lines.append(
-            f"| {m} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
+            f"| {_name(m, 'generation')} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
         )
     return "\n".join(lines)
 
@@ -94,18 +117,22 @@ def write_page(results: Path, page: Path) -> None:
         csv = results / f"singlecell_{name}.csv"
         parts[name] = pd.read_csv(csv) if csv.exists() else None
     template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
-    text = template.format(
-        date=datetime.date.today().isoformat(),
-        translation=translation_table(parts["translation"])
+    fields = {
+        "date": datetime.date.today().isoformat(),
+        "translation": translation_table(parts["translation"])
         if parts["translation"] is not None
         else "(not run)",
-        per_protein=per_protein_table(parts["translation"])
+        "per_protein": per_protein_table(parts["translation"])
         if parts["translation"] is not None
         else "(not run)",
-        generation=generation_table(parts["generation"])
+        "generation": generation_table(parts["generation"])
         if parts["generation"] is not None
         else "(not run)",
-        rare=rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
-    )
+        "rare": rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
+    }
+    # plain replacement: the page's MyST roles ({class}, {doc}) are braces too
+    text = template
+    for key, value in fields.items():
+        text = text.replace("{" + key + "}", value)
     page.write_text(text)
     print(f"wrote {page}")

@@ -22,7 +22,14 @@ from ..pp._counts import check_counts, check_dense_fits
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._counts import train_count_vae
-from ._base import OmixModel, check_labels_key, check_modality_list, register, resolve_counts
+from ._base import (
+    OmixModel,
+    _raise_feature_mismatch,
+    check_labels_key,
+    check_modality_list,
+    register,
+    resolve_counts,
+)
 
 #: Neighbours averaged by :meth:`CountVAE.translate` in the latent space (see ``neighbor_blend``).
 N_NEIGHBORS = 15
@@ -187,7 +194,12 @@ class CountVAE(OmixModel):
             source = data  # the source modality's AnnData itself
         else:
             source = self._modality_adata(data, mod)
-        self._check_features(source, None, self.var_names_[self._key(mod)])
+        # compared here, not through the registry: a translation's input is the source's
+        # AnnData alone, without the target modality the model was set up with
+        expected = np.asarray(self.var_names_[self._key(mod)], dtype=str)
+        given = source.var_names.to_numpy(dtype=str)
+        if not np.array_equal(given, expected):
+            _raise_feature_mismatch(mod, expected, given)
         X = self._counts(source, mod)
         check_counts(
             X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
