@@ -56,9 +56,14 @@ _ARCHITECTURE_DOC = """
         the MLP only learns what is not linear. Without it, deep translators lose to ridge on
         small data.
     data_types
-        ``{modality: "beta" | "gaussian"}``; missing entries are inferred (``"beta"`` when every
-        value lies in [0, 1]). Beta values are modelled in logit space (a logit-normal
-        likelihood), so outputs stay in (0, 1)."""
+        ``{modality: "beta" | "gaussian" | "counts"}``; missing entries are inferred (see
+        :func:`omixgan.pp.resolve_data_type`; non-negative whole numbers are ``"counts"``). Beta
+        values are modelled in logit space (a logit-normal likelihood), so outputs stay in
+        (0, 1). Counts are modelled in log1p space with a negative binomial likelihood, each
+        cell's library size an offset to rates at the training cells' median library (scVI's
+        library handling); outputs are expected counts at that median library (not whole
+        numbers). For single-cell data, :class:`~omixgan.models.CountVAE` is the dedicated model
+        (see the single-cell benchmarks)."""
 
 
 #: Candidate penalties of the ridge maps blended into translations (model space: z-scored data).
@@ -103,7 +108,7 @@ class _VAEModel(OmixModel):
                 f"data_types names modalities the model was not set up with: {sorted(unknown)}."
             )
         self.pipeline_state_, self.data_types_, self.var_names_ = {}, {}, {}
-        dims = {}
+        dims, libraries = {}, {}
         for mod in mods:
             source = self._modality_adata(adata, mod)
             if self._on_disk(source):
@@ -123,6 +128,9 @@ class _VAEModel(OmixModel):
                     X, data_types.get(mod), mod, source
                 )
                 pipeline.fit(X)
+                if self.data_types_[self._key(mod)] == "counts":
+                    # NB rates are per the median library; a cell's own library is an offset
+                    libraries[self._key(mod)] = float(np.median(X.sum(axis=1)))
             self.pipeline_state_[self._key(mod)] = pipeline.state()
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = self._n_vars(mod)
@@ -144,6 +152,9 @@ class _VAEModel(OmixModel):
             linear_path=linear_path,
             data_types=dict(self.data_types_),
         )
+        for key, library in libraries.items():
+            for member in self.module.members:
+                member.decoders[key].likelihood.set_reference_library(max(library, 1.0))
 
     @staticmethod
     def _key(modality: str | None) -> str:

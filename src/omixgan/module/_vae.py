@@ -25,6 +25,7 @@ from torch import nn
 
 from ..nn import MLPWithLinearPath
 from ._base import OmixModule
+from ._counts import NBLikelihood
 
 #: Bounds of the encoders' log-variance: keeps exp() finite early in training.
 LOGVAR_RANGE = (-8.0, 6.0)
@@ -56,6 +57,7 @@ class GaussianLikelihood(nn.Module):
 LIKELIHOODS: dict[str, type[nn.Module]] = {
     "gaussian": GaussianLikelihood,
     "beta": GaussianLikelihood,
+    "counts": NBLikelihood,  # negative binomial in log1p space (module/_counts.py)
 }
 
 

@@ -357,11 +357,15 @@ class Pipeline:
             return cls([Logit(), Standardize()])
         if data_type == "gaussian":
             return cls([Standardize()])
-        raise ValueError(f"data_type must be 'beta' or 'gaussian', got {data_type!r}.")
+        if data_type == "counts":
+            # log1p only, no z-score: a count likelihood reads whole counts back from it
+            return cls([Log1p()])
+        raise ValueError(f"data_type must be 'beta', 'gaussian' or 'counts', got {data_type!r}.")
 
 
-#: Data types a model knows: beta values (modelled in logit space) and everything else.
-DATA_TYPES = ("beta", "gaussian")
+#: Data types a model knows: beta values (modelled in logit space), counts (log1p space; a
+#: negative binomial likelihood in the VAEs) and everything else.
+DATA_TYPES = ("beta", "gaussian", "counts")
 
 #: Modality names that declare methylation beta values (compared case-insensitively with the
 #: name's words, split at anything that is not a letter or digit).
@@ -412,7 +416,11 @@ def _named_beta(name: str | None) -> bool:
 
 
 def resolve_data_type(
-    X: np.ndarray, declared: str | None = None, *, name: str | None = None
+    X: np.ndarray,
+    declared: str | None = None,
+    *,
+    name: str | None = None,
+    detect_counts: bool = True,
 ) -> DataType:
     """Decide how a modality is modelled: ``"beta"`` (logit space) or ``"gaussian"``.
 
@@ -425,7 +433,9 @@ def resolve_data_type(
     2. The modality's ``name`` says methylation (a word such as ``meth``, ``methylation``,
        ``beta``, ``dnam``, ``cpg``) and every value lies in [0, 1]: ``"beta"``. Named so but
        with values outside [0, 1] (M-values, say): ``"gaussian"``.
-    3. Anything else: ``"gaussian"`` (z-scored). When every value lies in [0, 1] and the features
+    3. Non-negative whole numbers, some above 1 (raw UMI counts, dense or sparse):
+       ``"counts"`` (``detect_counts=False`` skips this, for callers that only have a range).
+    4. Anything else: ``"gaussian"`` (z-scored). When every value lies in [0, 1] and the features
        do not look min-max scaled (each spanning exactly 0 to 1), a warning says how to declare
        beta values.
 
@@ -444,7 +454,16 @@ def resolve_data_type(
                 f"{what} is declared 'beta' (methylation beta values) but its values span "
                 f"[{lo:g}, {hi:g}], outside [0, 1]. Declare it 'gaussian' (e.g. for M-values)."
             )
+        if declared == "counts" and X is not None:
+            from ._counts import check_counts
+
+            check_counts(X, name=what)
         return DataType(declared, f"declared {declared!r}")
+    if detect_counts and X is not None and not in_unit:
+        from ._counts import is_count_matrix
+
+        if is_count_matrix(X):
+            return DataType("counts", "non-negative whole numbers (counts)")
     if _named_beta(name):
         if in_unit:
             return DataType(

@@ -93,7 +93,10 @@ def fit_pipeline_on_disk(disk: OnDiskMatrix, data_type: str | None, modality: st
         if X.size:
             lo, hi = min(lo, float(np.nanmin(X))), max(hi, float(np.nanmax(X)))
     # the declared type, else the name with the range (two values stand in for the matrix)
-    data_type = resolve_data_type(np.array([[lo], [hi]], dtype=np.float64), data_type, name=modality)
+    # (counts are not detected from a range: two whole numbers do not make a count matrix)
+    data_type = resolve_data_type(
+        np.array([[lo], [hi]], dtype=np.float64), data_type, name=modality, detect_counts=False
+    )
     pipeline = Pipeline.default_for(None, data_type)
     *stateless, standardize = pipeline.steps
     assert isinstance(standardize, Standardize), "the default pipelines end in a z-score"

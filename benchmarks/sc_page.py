@@ -1,0 +1,138 @@
+"""Writes docs/benchmarks_singlecell.md from the CSVs of benchmarks/singlecell.py."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pandas as pd
+
+TRANSLATION_ORDER = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
+GENERATION_ORDER = [
+    "held-out real (control)",
+    "SMOTE",
+    "class Gaussian (PCA space)",
+    "copy of train",
+    "scVI posterior samples",
+    "omixgan",
+    "omixgan count Gaussian",
+]
+
+
+def _ms(series: pd.Series, digits: int = 3) -> str:
+    s = series.dropna()
+    if s.empty:
+        return "n/a"
+    if len(s) == 1:
+        return f"{s.iloc[0]:.{digits}f} (1 seed)"
+    return f"{s.mean():.{digits}f} ± {s.std(ddof=0):.{digits}f}"
+
+
+NAMES = {
+    "omixgan": "omixgan `CountVAE`",
+    "omixgan count Gaussian": "omixgan `tl.count_gaussian`",
+}
+
+
+def _name(method: str, part: str) -> str:
+    if part == "translation" and method == "omixgan":
+        return "omixgan `CountVAE.translate`"
+    if part == "generation" and method == "omixgan":
+        return "omixgan `CountVAE.sample`"
+    return NAMES.get(method, method)
+
+
+def _seeds(df: pd.DataFrame) -> str:
+    return ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
+
+
+def translation_table(df: pd.DataFrame) -> str:
+    lines = ["| method | per-protein r (held-out) | seconds | seeds |", "| --- | --- | --- | --- |"]
+    for m in [m for m in TRANSLATION_ORDER if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        lines.append(
+            f"| {_name(m, 'translation')} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
+        )
+    parts = {
+        "decoder_only": "decoder alone (`neighbor_blend=0, linear_blend=0`)",
+        "neighbors_only": "latent-space neighbours alone (`neighbor_blend=1`)",
+        "linear_only": "linear map alone (`linear_blend=1`)",
+    }
+    d = df[df["method"] == "omixgan"]
+    for key, label in parts.items():
+        col = f"pearson_{key}"
+        if col in d and d[col].notna().any():
+            lines.append(
+                f"| omixgan, {label} | {_ms(d[col])} | (same run) | {_seeds(d[d[col].notna()])} |"
+            )
+    return "\n".join(lines)
+
+
+def per_protein_table(df: pd.DataFrame) -> str:
+    cols = [c for c in df.columns if c.startswith("r_")]
+    methods = [m for m in TRANSLATION_ORDER if m in set(df["method"])]
+    lines = ["| protein | " + " | ".join(methods) + " |", "| --- |" + " --- |" * len(methods)]
+    for c in cols:
+        cells = [f"{df[df['method'] == m][c].mean():.3f}" for m in methods]
+        lines.append(f"| {c[2:].replace('_TotalSeqB', '')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def generation_table(df: pd.DataFrame) -> str:
+    lines = [
+        "| generator | two-sample AUC | DCR ratio | whole non-negative counts | seconds | seeds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for m in [m for m in GENERATION_ORDER if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        whole = "yes" if d["whole_nonneg_counts"].astype(bool).all() else "no"
+        lines.append(
+            f"| {_name(m, 'generation')} | {_ms(d['two_sample_auc'])} | {_ms(d['dcr_ratio'], 2)} | {whole} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
+        )
+    return "\n".join(lines)
+
+
+def rare_table(df: pd.DataFrame) -> str:
+    lines = [
+        "| training set | macro-F1 (held-out real) | F1 DC | F1 CD16+ mono | seeds |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    names = {
+        "none": "real cells only",
+        "SMOTE": "+ SMOTE (log-normalised)",
+        "omixgan": "+ CountVAE counts",
+        "omixgan count Gaussian": "+ count Gaussian counts",
+    }
+    for m in [m for m in names if m in set(df["method"])]:
+        d = df[df["method"] == m]
+        lines.append(
+            f"| {names[m]} | {_ms(d['macro_f1'])} | {_ms(d['f1_DC'], 2)} | {_ms(d['f1_CD16_mono'], 2)} | {_seeds(d)} |"
+        )
+    return "\n".join(lines)
+
+
+def write_page(results: Path, page: Path) -> None:
+    parts = {}
+    for name in ("translation", "generation", "rare"):
+        csv = results / f"singlecell_{name}.csv"
+        parts[name] = pd.read_csv(csv) if csv.exists() else None
+    template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
+    fields = {
+        "date": datetime.date.today().isoformat(),
+        "translation": translation_table(parts["translation"])
+        if parts["translation"] is not None
+        else "(not run)",
+        "per_protein": per_protein_table(parts["translation"])
+        if parts["translation"] is not None
+        else "(not run)",
+        "generation": generation_table(parts["generation"])
+        if parts["generation"] is not None
+        else "(not run)",
+        "rare": rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
+    }
+    # plain replacement: the page's MyST roles ({class}, {doc}) are braces too
+    text = template
+    for key, value in fields.items():
+        text = text.replace("{" + key + "}", value)
+    page.write_text(text)
+    print(f"wrote {page}")

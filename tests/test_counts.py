@@ -1,0 +1,289 @@
+"""Count likelihoods, count checks and CountVAE on tiny synthetic counts."""
+
+from __future__ import annotations
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+import omixgan as og
+from omixgan.module._counts import (
+    CountDecoder,
+    library_size_normalise,
+    log_nb,
+    log_normalise,
+    log_zinb,
+    sample_nb,
+)
+from omixgan.pp._counts import check_counts, check_dense_fits, is_count_matrix
+
+
+def _counts(n=160, g=30, p=4, seed=0):
+    """Two cell types with different gene shares; proteins follow a latent program of the RNA."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(["A", "B"], n // 2)
+    program = rng.normal(size=n) + (labels == "B") * 2.0
+    shares = np.exp(rng.normal(size=g) + np.outer(program, rng.normal(size=g)) * 0.5)
+    shares /= shares.sum(axis=1, keepdims=True)
+    library = rng.integers(300, 1500, size=n)
+    rna = rng.poisson(shares * library[:, None]).astype(np.float32)
+    prot_rate = np.exp(2.0 + np.outer(program, rng.uniform(0.3, 1.0, size=p)))
+    prot = rng.poisson(prot_rate).astype(np.float32)
+    obs = pd.DataFrame({"cell_type": pd.Categorical(labels)}, index=[f"cell{i}" for i in range(n)])
+    rna_ad = ad.AnnData(
+        X=sp.csr_matrix(rna), obs=obs.copy(), var=pd.DataFrame(index=[f"g{j}" for j in range(g)])
+    )
+    prot_ad = ad.AnnData(
+        X=prot, obs=obs.copy(), var=pd.DataFrame(index=[f"p{j}" for j in range(p)])
+    )
+    return rna_ad, prot_ad
+
+
+# ------------------------------------------------------------------------------ likelihoods
+
+
+def test_log_nb_matches_scipy_and_zinb_reduces_to_nb():
+    from scipy.stats import nbinom
+
+    x = torch.tensor([0.0, 1.0, 5.0, 40.0])
+    mu = torch.tensor([0.5, 2.0, 5.0, 30.0])
+    theta = torch.tensor([1.0, 3.0, 10.0, 0.7])
+    p = (theta / (theta + mu)).numpy()
+    expected = nbinom.logpmf(x.numpy(), theta.numpy(), p)
+    np.testing.assert_allclose(log_nb(x, mu, theta).numpy(), expected, rtol=1e-4, atol=1e-4)
+    # no zero inflation (pi -> 0) is the NB; strong zero inflation raises the probability of a 0
+    nb = log_nb(x, mu, theta)
+    np.testing.assert_allclose(
+        log_zinb(x, mu, theta, torch.full_like(x, -30.0)).numpy(), nb.numpy(), atol=1e-4
+    )
+    assert log_zinb(x, mu, theta, torch.full_like(x, 3.0))[0] > nb[0]
+
+
+def test_sample_nb_whole_numbers_with_the_right_mean_and_variance():
+    gen = torch.Generator().manual_seed(0)
+    mu, theta = torch.full((20000, 1), 8.0), torch.full((20000, 1), 2.0)
+    x = sample_nb(mu, theta, generator=gen)
+    assert torch.equal(x, x.round()) and (x >= 0).all()
+    assert abs(x.mean().item() - 8.0) < 0.2
+    assert abs(x.var().item() - (8.0 + 64.0 / 2.0)) < 2.0
+    again = sample_nb(mu, theta, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(x, again)
+
+
+def test_decoder_scales_shares_by_the_library_and_lsn_rescales_rows():
+    torch.manual_seed(0)
+    dec = CountDecoder(3, 7, 8, 1)
+    z = torch.randn(5, 3)
+    lib = torch.tensor([[10.0], [100.0], [1000.0], [5.0], [1.0]])
+    mu = dec(z, lib)["mu"]
+    np.testing.assert_allclose(mu.sum(dim=1).detach().numpy(), lib[:, 0].numpy(), rtol=1e-5)
+    out = library_size_normalise(torch.rand(4, 6), torch.tensor([[2.0], [3.0], [4.0], [5.0]]))
+    np.testing.assert_allclose(out.sum(dim=1).numpy(), [2, 3, 4, 5], rtol=1e-5)
+    x = torch.tensor([[1.0, 3.0], [10.0, 30.0]])
+    # log-normalisation removes depth: two cells of the same composition look the same
+    np.testing.assert_allclose(log_normalise(x)[0].numpy(), log_normalise(x)[1].numpy(), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def test_is_count_matrix_dense_and_sparse():
+    assert is_count_matrix(np.array([[0, 3], [2, 0]], dtype=np.float32))
+    assert is_count_matrix(sp.csr_matrix(np.array([[0, 3], [2, 0]], dtype=np.float32)))
+    assert not is_count_matrix(np.array([[0.5, 3], [2, 0]]))
+    assert not is_count_matrix(np.array([[-1.0, 3], [2, 0]]))
+    assert not is_count_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))  # indicators / beta values
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (-2.0, ["negative", "'c1'", "'g2'", "layer='counts'"]),
+        (1.5, ["non-integer", "'c1'", "'g2'"]),
+        (np.nan, ["missing", "'c1'", "'g2'"]),
+    ],
+)
+def test_check_counts_names_the_cell_and_gene(value, words):
+    X = np.ones((3, 4), dtype=np.float32)
+    X[1, 2] = value
+    with pytest.raises(ValueError) as err:
+        check_counts(
+            X,
+            obs_names=["c0", "c1", "c2"],
+            var_names=["g0", "g1", "g2", "g3"],
+            name="modality 'rna'",
+        )
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_check_counts_empty_cells_and_genes():
+    X = sp.csr_matrix(np.array([[1, 0, 2], [0, 0, 0], [3, 0, 1]], dtype=np.float32))
+    with pytest.raises(ValueError, match="without any count, e.g. 'b'.*filter_cells"):
+        check_counts(X, obs_names=["a", "b", "c"], var_names=["x", "y", "z"])
+    X = np.array([[1, 0, 2], [4, 0, 1]], dtype=np.float32)
+    with pytest.warns(UserWarning, match="no count in any cell, e.g. 'y'.*filter_genes"):
+        check_counts(X, obs_names=["a", "b"], var_names=["x", "y", "z"])
+
+
+def test_dense_memory_check_suggests_hvg_selection():
+    with pytest.raises(MemoryError, match="highly_variable_genes"):
+        check_dense_fits(200_000, 30_000, name="modality 'rna'", available=16 * 2**30)
+    check_dense_fits(2_000, 2_000, available=16 * 2**30)
+
+
+# ------------------------------------------------------------------------------ CountVAE
+
+
+def test_countvae_translation_in_counts_from_a_layer(tmp_path):
+    rna, prot = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    rna.X = sp.csr_matrix(
+        np.log1p(rna.X.toarray())
+    )  # .X log-normalised, counts in a layer: scanpy habit
+    prot.layers["counts"] = prot.X.copy()
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    before = mdata["rna"].X.copy()
+    og.models.CountVAE.setup_mudata(
+        mdata, modalities=["rna", "prot"], labels_key="cell_type", layer="counts"
+    )
+    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
+    model.train(max_epochs=30, progress_bar=False, seed=0)
+    pred = model.translate(mdata["rna"])
+    assert pred.shape == (mdata.n_obs, 4) and (pred >= 0).all()
+    truth = np.log1p(mdata["prot"].layers["counts"])
+    r = [np.corrcoef(truth[:, j], np.log1p(pred[:, j]))[0, 1] for j in range(4)]
+    assert np.mean(r) > 0.5
+    decoder_only = model.translate(mdata["rna"], neighbor_blend=0.0, linear_blend=0.0)
+    assert not np.allclose(decoder_only, pred)
+    assert (mdata["rna"].X != before).nnz == 0  # the user's object is untouched
+    again = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
+    again.train(max_epochs=30, progress_bar=False, seed=0)
+    np.testing.assert_allclose(again.translate(mdata["rna"]), pred, rtol=1e-5)
+    with pytest.raises(KeyError, match="target='rna'"):
+        model.translate(target="rna")
+
+
+def test_countvae_samples_whole_counts_per_cell_type_with_the_types_library():
+    rna, _ = _counts()
+    og.models.CountVAE.setup_anndata(rna, labels_key="cell_type")
+    model = og.models.CountVAE(rna, n_latent=4, n_hidden=32)
+    model.train(max_epochs=20, progress_bar=False)
+    syn = model.sample({"A": 50, "B": 10}, seed=1)
+    X = syn.X
+    assert X.shape == (60, rna.n_vars) and (X >= 0).all() and np.array_equal(X, np.round(X))
+    assert syn.obs["synthetic"].all() and syn.obs["cell_type"].value_counts().to_dict() == {
+        "A": 50,
+        "B": 10,
+    }
+    assert np.array_equal(syn.layers["counts"], X)
+    real_lib = rna.X.toarray().sum(axis=1)
+    # library sizes come from the type's real cells (plus NB noise around them)
+    assert real_lib.min() * 0.5 < X.sum(axis=1).mean() < real_lib.max()
+    np.testing.assert_array_equal(
+        model.sample({"A": 5}, seed=3).X, model.sample({"A": 5}, seed=3).X
+    )
+    latent = model.get_latent_representation()
+    assert latent.shape == (rna.n_obs, 4)
+    norm = model.get_normalized_expression(library_size=1e4)
+    np.testing.assert_allclose(norm.sum(axis=1), 1e4, rtol=1e-3)
+
+
+def test_countvae_rejects_non_counts_with_a_clear_message():
+    rna, _ = _counts()
+    bad = rna.copy()
+    bad.X = sp.csr_matrix(np.log1p(bad.X.toarray()))
+    og.models.CountVAE.setup_anndata(bad)
+    with pytest.raises(ValueError, match="non-integer.*layer='counts'"):
+        og.models.CountVAE(bad)
+    with pytest.raises(ValueError, match="counts"):  # a missing layer is refused at setup
+        og.models.CountVAE.setup_anndata(rna, layer="counts")
+
+
+def test_count_gaussian_whole_counts_per_type_and_dither_keeps_the_log_mean():
+    rna, _ = _counts()
+    before = rna.X.copy()
+    syn = og.tl.count_gaussian(
+        rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0
+    )
+    X = syn.X
+    assert X.shape == (47, rna.n_vars) and (X >= 0).all() and np.array_equal(X, np.round(X))
+    assert (
+        syn.obs["cell_type"].value_counts().to_dict() == {"A": 40, "B": 7}
+        and syn.obs["synthetic"].all()
+    )
+    assert (rna.X != before).nnz == 0
+    again = og.tl.count_gaussian(
+        rna, labels_key="cell_type", n_per_class={"A": 40, "B": 7}, n_pcs=5, random_state=0
+    )
+    np.testing.assert_array_equal(again.X, X)
+    # types keep their own composition: synthetic A is closer to real A than to real B
+    real = np.log1p(rna.X.toarray() / rna.X.toarray().sum(1, keepdims=True) * 1e4)
+    synl = np.log1p(X / X.sum(1, keepdims=True) * 1e4)
+    a, b = real[rna.obs["cell_type"] == "A"].mean(0), real[rna.obs["cell_type"] == "B"].mean(0)
+    assert np.linalg.norm(synl[:40].mean(0) - a) < np.linalg.norm(synl[:40].mean(0) - b)
+    from omixgan.tl._counts import dither_counts
+
+    rng = np.random.default_rng(0)
+    y = np.full((20000, 1), 1.3)
+    c = dither_counts(y, np.full(20000, 2500.0), rng)
+    assert set(np.unique(c)) <= {0.0, 1.0, 2.0} and abs(np.log1p(c * 4.0).mean() - 1.3) < 0.02
+    with pytest.raises(ValueError, match="non-integer"):
+        og.tl.count_gaussian(ad.AnnData(np.full((4, 3), 0.5, dtype=np.float32)), labels_key=None)
+
+
+def test_nb_likelihood_seam_depth_is_an_offset():
+    from omixgan.module._counts import NBLikelihood
+
+    lik = NBLikelihood(3)
+    lik.set_reference_library(10.0)
+    counts = torch.tensor([[2.0, 5.0, 3.0], [20.0, 50.0, 30.0]])
+    rates = torch.log(torch.tensor([[2.0, 5.0, 3.0], [2.0, 5.0, 3.0]]))
+    nll = lik.nll(rates, torch.log1p(counts))
+    # the rates at the reference depth (10) fit both cells: the deeper one through its library;
+    # the wrong composition is worse at either depth
+    wrong = lik.nll(
+        torch.log(torch.tensor([[5.0, 2.0, 3.0], [5.0, 2.0, 3.0]])), torch.log1p(counts)
+    )
+    assert (nll < wrong).all()
+    np.testing.assert_allclose(torch.expm1(lik.mean(rates))[0].numpy(), [2.0, 5.0, 3.0], rtol=1e-5)
+
+
+def test_counts_data_type_detected_declared_and_overridable():
+    from omixgan.pp import Pipeline, resolve_data_type
+
+    rna, _ = _counts()
+    X = rna.X.toarray()
+    assert resolve_data_type(X) == "counts" and "counts" in resolve_data_type(X).reason
+    assert resolve_data_type(X, "gaussian") == "gaussian"  # a declaration wins
+    assert resolve_data_type(np.log1p(X)) == "gaussian"
+    with pytest.raises(ValueError, match="non-integer"):
+        resolve_data_type(np.log1p(X) + 0.5, "counts", name="rna")
+    pipe = Pipeline.default_for(X, "counts")
+    np.testing.assert_allclose(pipe.inverse(pipe.fit(X).transform(X)), X, rtol=1e-5, atol=1e-4)
+
+
+def test_crossmodalvae_models_counts_with_a_negative_binomial():
+    rna, prot = _counts(n=120)
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CrossModalVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    model = og.models.CrossModalVAE(mdata, n_models=1)
+    assert model.data_types_ == {"rna": "counts", "prot": "counts"}  # detected, sparse rna too
+    from omixgan.module._counts import NBLikelihood
+
+    lik = model.module.members[0].decoders["prot"].likelihood
+    assert isinstance(lik, NBLikelihood)
+    assert float(lik.reference_library) == float(np.median(prot.X.sum(axis=1)))
+    model.train(max_epochs=15, progress_bar=False)
+    pred = model.translate(mdata, source="rna", target="prot")
+    assert pred.shape == (120, 4) and (pred >= 0).all()
+    # in counts, at the scale of the data
+    assert 0.5 < pred.mean() / prot.X.mean() < 2.0
+    declared = og.models.CrossModalVAE(mdata, n_models=1, data_types={"prot": "gaussian"})
+    assert declared.data_types_["prot"] == "gaussian"
