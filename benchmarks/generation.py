@@ -45,21 +45,50 @@ PAGE = ROOT / "docs" / "benchmarks_generation.md"
 SPLIT_STATE = 0
 SEEDS = (0, 1, 2)
 GAN = "OmicsGAN (default)"
-ORDER = ["held-out real (control)", GAN, "class Gaussian", "Gaussian copula", "SMOTE", "copy of train"]
-METRICS = ["two_sample_auc", "dcr_ratio", "mean_difference", "log_variance_ratio", "correlation_distance", "mmd", "tstr_accuracy", "tstr_macro_f1"]
-SETTINGS = ["course 2000 mRNA", "course 2000 meth", "course 2000 prot", "TCGA-2012 mRNA", "TCGA-2012 meth"]
+ORDER = [
+    "held-out real (control)",
+    GAN,
+    "class Gaussian",
+    "Gaussian copula",
+    "SMOTE",
+    "copy of train",
+]
+METRICS = [
+    "two_sample_auc",
+    "dcr_ratio",
+    "mean_difference",
+    "log_variance_ratio",
+    "correlation_distance",
+    "mmd",
+    "tstr_accuracy",
+    "tstr_macro_f1",
+]
+SETTINGS = [
+    "course 2000 mRNA",
+    "course 2000 meth",
+    "course 2000 prot",
+    "TCGA-2012 mRNA",
+    "TCGA-2012 meth",
+]
 
 
 def modality(mdata, name: str, labels_key: str) -> ad.AnnData:
     labels = mdata.obs[labels_key]
     names = mdata.obs_names[labels.notna().to_numpy()]
     adata = mdata.mod[name][names].copy()
-    adata.obs = pd.DataFrame({labels_key: pd.Categorical(labels.loc[names].astype(str).to_numpy())}, index=names)
+    adata.obs = pd.DataFrame(
+        {labels_key: pd.Categorical(labels.loc[names].astype(str).to_numpy())}, index=names
+    )
     return adata
 
 
 def split(adata: ad.AnnData, labels_key: str) -> tuple[ad.AnnData, ad.AnnData]:
-    train_idx, test_idx = train_test_split(np.arange(adata.n_obs), test_size=0.5, stratify=adata.obs[labels_key].to_numpy(), random_state=SPLIT_STATE)
+    train_idx, test_idx = train_test_split(
+        np.arange(adata.n_obs),
+        test_size=0.5,
+        stratify=adata.obs[labels_key].to_numpy(),
+        random_state=SPLIT_STATE,
+    )
     return adata[np.sort(train_idx)].copy(), adata[np.sort(test_idx)].copy()
 
 
@@ -79,7 +108,10 @@ def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.Data
         train, reference = split(adata, labels_key)
         counts = {str(k): int(v) for k, v in reference.obs[labels_key].value_counts().items()}
         smallest = int(train.obs[labels_key].value_counts().min())
-        print(f"\n== {setting}: {adata.n_obs} samples x {adata.n_vars}; train {train.obs[labels_key].value_counts().to_dict()}", flush=True)
+        print(
+            f"\n== {setting}: {adata.n_obs} samples x {adata.n_vars}; train {train.obs[labels_key].value_counts().to_dict()}",
+            flush=True,
+        )
         for seed in seeds:
             og.models.OmicsGAN.setup_anndata(train, labels_key=labels_key)
             gan = og.models.OmicsGAN(train)
@@ -93,18 +125,46 @@ def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.Data
             synthetic = {
                 GAN: gan.sample(counts, seed=seed),
                 # imbalanced-learn's default k=5 unless a class is smaller (TCGA's Normal: 4 or 5)
-                "SMOTE": og.tl.smote(train, labels_key=labels_key, n_per_class=counts, k_neighbors=min(5, smallest - 1), random_state=seed),
+                "SMOTE": og.tl.smote(
+                    train,
+                    labels_key=labels_key,
+                    n_per_class=counts,
+                    k_neighbors=min(5, smallest - 1),
+                    random_state=seed,
+                ),
             }
-            table = og.tl.evaluate_generation(train, synthetic, reference=reference, labels_key=labels_key, random_state=seed)
-            print(f"   seed {seed}: train() {seconds:.1f} s (load {load:.1f}); {chose}\n" + table[["two_sample_auc", "dcr_ratio"]].round(3).to_string(), flush=True)
+            table = og.tl.evaluate_generation(
+                train, synthetic, reference=reference, labels_key=labels_key, random_state=seed
+            )
+            print(
+                f"   seed {seed}: train() {seconds:.1f} s (load {load:.1f}); {chose}\n"
+                + table[["two_sample_auc", "dcr_ratio"]].round(3).to_string(),
+                flush=True,
+            )
             for generator, row in table.iterrows():
-                rows.append({
-                    "setting": setting, "seed": seed, "generator": generator, **{k: float(row[k]) for k in METRICS},
-                    "train_seconds": seconds if generator == GAN else np.nan, "load": load if generator == GAN else np.nan,
-                    "chose": chose if generator == GAN else "", "n_train": train.n_obs, "n_features": train.n_vars,
-                })
+                rows.append(
+                    {
+                        "setting": setting,
+                        "seed": seed,
+                        "generator": generator,
+                        **{k: float(row[k]) for k in METRICS},
+                        "train_seconds": seconds if generator == GAN else np.nan,
+                        "load": load if generator == GAN else np.nan,
+                        "chose": chose if generator == GAN else "",
+                        "n_train": train.n_obs,
+                        "n_features": train.n_vars,
+                    }
+                )
             new = pd.DataFrame(rows)
-            keep = old[~old.set_index(["setting", "seed"]).index.isin(new.set_index(["setting", "seed"]).index)] if len(old) else old
+            keep = (
+                old[
+                    ~old.set_index(["setting", "seed"]).index.isin(
+                        new.set_index(["setting", "seed"]).index
+                    )
+                ]
+                if len(old)
+                else old
+            )
             pd.concat([keep, new], ignore_index=True).to_csv(csv, index=False)  # after every run
     return pd.read_csv(csv)
 
@@ -121,7 +181,9 @@ def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
             "log var ratio": f"{g['log_variance_ratio'].mean():.2f}",
             "corr. distance": f"{g['correlation_distance'].mean():.3f}",
             "TSTR macro-F1": f"{g['tstr_macro_f1'].mean():.2f}",
-            "train s": f"{g['train_seconds'].mean():.0f}" if g["train_seconds"].notna().any() else "–",
+            "train s": f"{g['train_seconds'].mean():.0f}"
+            if g["train_seconds"].notna().any()
+            else "–",
         }
     return pd.DataFrame(out).T
 
@@ -129,7 +191,11 @@ def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
 def verdicts(results: pd.DataFrame) -> list[str]:
     lines = []
     for setting in [s for s in SETTINGS if s in set(results["setting"])]:
-        r = results[results["setting"] == setting].groupby("generator")[["two_sample_auc", "dcr_ratio"]].mean()
+        r = (
+            results[results["setting"] == setting]
+            .groupby("generator")[["two_sample_auc", "dcr_ratio"]]
+            .mean()
+        )
         auc, dcr = r.loc[GAN, "two_sample_auc"], r.loc[GAN, "dcr_ratio"]
         if setting.startswith("course"):
             bar = r.loc["class Gaussian", "two_sample_auc"] + 0.02
@@ -155,15 +221,19 @@ def page(results: pd.DataFrame) -> str:
         ran = sorted(results.loc[results["setting"] == setting, "seed"].unique())
         sections.append(
             f"### {setting}\n\n{int(first['n_train'])} training samples x {int(first['n_features'])} features; "
-            f"seed(s) {', '.join(map(str, ran))}" + (" only (no spread: one run)" if len(ran) == 1 else "") + ". "
-            f"What OmicsGAN's training chose: {chose.get(setting, '–')}.\n\n" + summary(results, setting).to_markdown()
+            f"seed(s) {', '.join(map(str, ran))}"
+            + (" only (no spread: one run)" if len(ran) == 1 else "")
+            + ". "
+            f"What OmicsGAN's training chose: {chose.get(setting, '–')}.\n\n"
+            + summary(results, setting).to_markdown()
         )
     secs = gan[gan["setting"].str.startswith("course")]
     timing = (
         f"OmicsGAN `train()` on course 2000 took {secs['train_seconds'].min():.0f}–{secs['train_seconds'].max():.0f} s "
         f"per model (one torch thread) while the 1-minute load average was {secs['load'].min():.1f}–{secs['load'].max():.1f} "
         "on a 2-core machine shared with other jobs: these are upper bounds, not quiet-machine timings."
-        if len(secs) else ""
+        if len(secs)
+        else ""
     )
     return f"""# Benchmarks: generation
 
@@ -207,12 +277,23 @@ def main() -> None:
     parser.add_argument("--page-only", action="store_true")
     parser.add_argument("--settings", nargs="*", default=SETTINGS)
     parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
-    parser.add_argument("--part", default="", help="write generation_<part>.csv (runs in parallel); the page reads them all")
+    parser.add_argument(
+        "--part",
+        default="",
+        help="write generation_<part>.csv (runs in parallel); the page reads them all",
+    )
     args = parser.parse_args()
     if not args.page_only:
-        run(args.settings, tuple(args.seeds), CSV.with_name(f"generation_{args.part}.csv") if args.part else CSV)
+        run(
+            args.settings,
+            tuple(args.seeds),
+            CSV.with_name(f"generation_{args.part}.csv") if args.part else CSV,
+        )
     parts = [CSV] + sorted(CSV.parent.glob("generation_*.csv"))
-    results = pd.concat([pd.read_csv(p) for p in parts if p.exists() and "augmentation" not in p.name], ignore_index=True)
+    results = pd.concat(
+        [pd.read_csv(p) for p in parts if p.exists() and "augmentation" not in p.name],
+        ignore_index=True,
+    )
     PAGE.write_text(page(results))
     print(f"wrote {PAGE}", file=sys.stderr)
 

@@ -2,6 +2,7 @@
 refactoring changes no number: run it before and after, then compare the files with
 numpy.array_equal per key. Usage: python benchmarks/identity_outputs.py OUT.npz
 """
+
 import sys
 
 import mudata as md

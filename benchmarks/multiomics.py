@@ -47,7 +47,9 @@ def _split(mdata, labels_key):
     for mod in mdata.mod:
         names = names[names.isin(mdata[mod].obs_names)]
     labels = mdata.obs.loc[names, labels_key].astype(str)
-    train, test = train_test_split(np.asarray(names), test_size=0.5, stratify=labels, random_state=SEED)
+    train, test = train_test_split(
+        np.asarray(names), test_size=0.5, stratify=labels, random_state=SEED
+    )
     return mdata[train].copy(), mdata[test].copy()
 
 
@@ -56,14 +58,22 @@ def _smote_joint(train, labels_key, counts, modalities):
     blocks = [train[m].X for m in modalities]
     mean = [b.mean(axis=0) for b in blocks]
     sd = [np.where(b.std(axis=0) > 0, b.std(axis=0), 1.0) for b in blocks]
-    joint = ad.AnnData(np.hstack([(b - m) / s for b, m, s in zip(blocks, mean, sd)]).astype(np.float32))
+    joint = ad.AnnData(
+        np.hstack([(b - m) / s for b, m, s in zip(blocks, mean, sd)]).astype(np.float32)
+    )
     joint.obs[labels_key] = train.obs[labels_key].astype(str).to_numpy()
     k = min(5, int(pd.Series(joint.obs[labels_key]).value_counts().min()) - 1)  # TCGA's Normal: 4
-    new = og.tl.smote(joint, labels_key=labels_key, n_per_class=counts, k_neighbors=k, random_state=SEED)
+    new = og.tl.smote(
+        joint, labels_key=labels_key, n_per_class=counts, k_neighbors=k, random_state=SEED
+    )
     mods, start = {}, 0
     for m, mu, s in zip(modalities, mean, sd):
         width = len(mu)
-        mods[m] = ad.AnnData(new.X[:, start : start + width] * s + mu, obs=new.obs.copy(), var=train[m].var[[]].copy())
+        mods[m] = ad.AnnData(
+            new.X[:, start : start + width] * s + mu,
+            obs=new.obs.copy(),
+            var=train[m].var[[]].copy(),
+        )
         start += width
     out = og.io._course.make_mudata(mods)
     out.obs = new.obs.copy()
@@ -90,11 +100,15 @@ def _independent_gans(train, labels_key, counts, modalities, seconds):
 
 # --- CTGAN and TVAE (the `ctgan` package, pip install "omixgan[benchmarks]") -------------------
 
-_TRANSFORMS: dict[str, tuple] = {}  # data fingerprint -> (fitted DataTransformer, transformed matrix, seconds)
+_TRANSFORMS: dict[
+    str, tuple
+] = {}  # data fingerprint -> (fitted DataTransformer, transformed matrix, seconds)
 
 
 def _fingerprint(df: pd.DataFrame) -> str:
-    return hashlib.sha1(np.ascontiguousarray(df.to_numpy()).tobytes() + ",".join(df.columns).encode()).hexdigest()
+    return hashlib.sha1(
+        np.ascontiguousarray(df.to_numpy()).tobytes() + ",".join(df.columns).encode()
+    ).hexdigest()
 
 
 def _shared_transformer():
@@ -113,8 +127,14 @@ def _shared_transformer():
             if key not in _TRANSFORMS:
                 start = time.perf_counter()
                 super().fit(raw_data, discrete_columns)
-                matrix = np.concatenate(self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1)
-                _TRANSFORMS[key] = (copy.deepcopy(self.__dict__), matrix.astype(float), time.perf_counter() - start)
+                matrix = np.concatenate(
+                    self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1
+                )
+                _TRANSFORMS[key] = (
+                    copy.deepcopy(self.__dict__),
+                    matrix.astype(float),
+                    time.perf_counter() - start,
+                )
             self.__dict__.update(copy.deepcopy(_TRANSFORMS[key][0]))
             self.seconds = _TRANSFORMS[key][2]  # what fitting it cost the first time
 
@@ -122,7 +142,9 @@ def _shared_transformer():
             key = _fingerprint(raw_data)
             if key in _TRANSFORMS:
                 return _TRANSFORMS[key][1].copy()
-            return np.concatenate(self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1).astype(float)
+            return np.concatenate(
+                self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1
+            ).astype(float)
 
     return SharedDataTransformer
 
@@ -147,7 +169,10 @@ def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
     ctgan_module.DataTransformer = tvae_module.DataTransformer = shared
     labels = train.obs[labels_key].astype(str).to_numpy()
     logit = {m: infer_data_type(train[m].X, name=m) == "beta" for m in modalities}
-    blocks = [Logit().transform(train[m].X) if logit[m] else np.asarray(train[m].X, dtype=np.float64) for m in modalities]
+    blocks = [
+        Logit().transform(train[m].X) if logit[m] else np.asarray(train[m].X, dtype=np.float64)
+        for m in modalities
+    ]
     widths = [b.shape[1] for b in blocks]
     X = np.hstack(blocks)
     columns = [f"f{j}" for j in range(X.shape[1])]
@@ -172,13 +197,17 @@ def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
     result = {}
     for name, parts in out.items():
         Z = np.vstack([d for _, d in parts])
-        obs = pd.DataFrame({labels_key: np.concatenate([[c] * len(d) for c, d in parts]), "synthetic": True})
+        obs = pd.DataFrame(
+            {labels_key: np.concatenate([[c] * len(d) for c, d in parts]), "synthetic": True}
+        )
         obs.index = [f"{name}_{i}" for i in range(len(obs))]
         mods, start = {}, 0
         for m, w in zip(modalities, widths):
             block = Z[:, start : start + w]
             block = Logit().inverse(block) if logit[m] else block
-            mods[m] = ad.AnnData(block.astype(np.float32), obs=obs.copy(), var=train[m].var[[]].copy())
+            mods[m] = ad.AnnData(
+                block.astype(np.float32), obs=obs.copy(), var=train[m].var[[]].copy()
+            )
             start += w
         mdata = og.io._course.make_mudata(mods)
         mdata.obs = obs.copy()
@@ -195,7 +224,10 @@ def run(name: str, mdata, labels_key: str, ctgan_epochs: tuple[dict, ...] = ()) 
     modalities = list(mdata.mod)
     train, held_out = _split(mdata, labels_key)
     counts = held_out.obs[labels_key].astype(str).value_counts().to_dict()
-    print(f"\n== {name}: {train.n_obs} train / {held_out.n_obs} held-out samples, modalities {modalities}", flush=True)
+    print(
+        f"\n== {name}: {train.n_obs} train / {held_out.n_obs} held-out samples, modalities {modalities}",
+        flush=True,
+    )
     og.models.MultiOmicsGAN.setup_mudata(train, modalities=modalities, labels_key=labels_key)
     gan = og.models.MultiOmicsGAN(train)
     start = time.perf_counter()
@@ -205,12 +237,16 @@ def run(name: str, mdata, labels_key: str, ctgan_epochs: tuple[dict, ...] = ()) 
         "MultiOmicsGAN": gan.sample(counts, seed=SEED),
     }
     start = time.perf_counter()
-    synthetic["SMOTE (modalities side by side)"] = _smote_joint(train, labels_key, counts, modalities)
+    synthetic["SMOTE (modalities side by side)"] = _smote_joint(
+        train, labels_key, counts, modalities
+    )
     seconds["SMOTE (modalities side by side)"] = time.perf_counter() - start
     epochs_of = {}
     for epochs in ctgan_epochs:
         family_seconds = {}
-        for model, mdata_syn in _ctgan_family(train, labels_key, counts, modalities, epochs, family_seconds).items():
+        for model, mdata_syn in _ctgan_family(
+            train, labels_key, counts, modalities, epochs, family_seconds
+        ).items():
             row = f"{model} ({epochs[model]} epochs)"
             synthetic[row] = mdata_syn
             seconds[row] = family_seconds[model]
@@ -218,7 +254,9 @@ def run(name: str, mdata, labels_key: str, ctgan_epochs: tuple[dict, ...] = ()) 
         print(f"   {epochs}: seconds {family_seconds}", flush=True)
     print(f"   training seconds: { {k: round(v) for k, v in seconds.items()} }", flush=True)
     start = time.perf_counter()
-    table = og.tl.evaluate_multiomics_generation(train, synthetic, reference=held_out, labels_key=labels_key, random_state=SEED)
+    table = og.tl.evaluate_multiomics_generation(
+        train, synthetic, reference=held_out, labels_key=labels_key, random_state=SEED
+    )
     print(f"   scoring: {time.perf_counter() - start:.0f} s", flush=True)
     table["train_seconds"] = pd.Series(seconds)
     table["epochs"] = pd.Series(epochs_of, dtype=float)
@@ -321,7 +359,7 @@ def page(results: pd.DataFrame) -> str:
         "  WGAN-GP over all modalities, 1200 steps); one per-class `OmicsGAN` per modality trained",
         "  independently (samples of a class paired at random: they share only the class); SMOTE on the",
         "  standardised modalities side by side; **CTGAN and TVAE** (`ctgan` 0.12.1, `pip install",
-        "  \"omixgan[benchmarks]\"`), one model per class on the modalities side by side, ctgan's default",
+        '  "omixgan[benchmarks]"`), one model per class on the modalities side by side, ctgan\'s default',
         "  settings (batch 500; CTGAN 2 x 256 generator and discriminator, pac 10; TVAE 2 x 128) except",
         "  the number of epochs (see below), CPU; before they see the data, methylation beta values go to",
         "  logit space (as in every omixgan model and the class Gaussian) and every feature is z-scored",
@@ -363,14 +401,29 @@ def page(results: pd.DataFrame) -> str:
     ]
     main_cols = ["joint_two_sample_auc", "joint_dcr_ratio", "cross_correlation_distance"]
     for setting, part in results.groupby("setting", sort=False):
-        part = part.drop(columns=[c for c in ("setting", "commit") if c in part]).dropna(axis=1, how="all")
-        translator = sorted(c for c in part.columns if c.startswith("translator_r_")) + ["translator_consistency"]
+        part = part.drop(columns=[c for c in ("setting", "commit") if c in part]).dropna(
+            axis=1, how="all"
+        )
+        translator = sorted(c for c in part.columns if c.startswith("translator_r_")) + [
+            "translator_consistency"
+        ]
         extra = [c for c in ("train_seconds", "epochs") if c in part]
-        per_mod = [c for c in part.columns if c.endswith(("_two_sample_auc", "_dcr_ratio")) and not c.startswith("joint")]
+        per_mod = [
+            c
+            for c in part.columns
+            if c.endswith(("_two_sample_auc", "_dcr_ratio")) and not c.startswith("joint")
+        ]
         show = part[[*main_cols, *translator, *extra]].copy()
         for c in extra:
             show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
-        lines += [f"## {setting}", "", "Jointly, coupling and cost:", "", show.round(3).to_markdown(), ""]
+        lines += [
+            f"## {setting}",
+            "",
+            "Jointly, coupling and cost:",
+            "",
+            show.round(3).to_markdown(),
+            "",
+        ]
         lines += ["Per modality:", "", part[per_mod].round(3).to_markdown(), ""]
     lines += ["## Reading", ""]
     for setting, part in results.groupby("setting", sort=False):
@@ -402,7 +455,10 @@ def main() -> None:
     print(f"omixgan from {og.__file__}", flush=True)
     git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
     # OMIXGAN_COMMIT: the commit of the omixgan that is imported, when it is not this checkout's HEAD
-    commit = os.environ.get("OMIXGAN_COMMIT") or subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip()
+    commit = (
+        os.environ.get("OMIXGAN_COMMIT")
+        or subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip()
+    )
     parts = []
     for name, key, labels_key, ctgan_epochs in SETTINGS:
         checkpoint = RESULTS / f"multiomics_{key}.csv"  # one data set at a time: a crash loses one

@@ -12,7 +12,14 @@ torch.set_num_threads(1)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def write_course(folder: Path, *, n_samples: int = 12, seed: int = 0, files=("mRNA.txt", "meth.txt", "prot.txt"), labels=True):
+def write_course(
+    folder: Path,
+    *,
+    n_samples: int = 12,
+    seed: int = 0,
+    files=("mRNA.txt", "meth.txt", "prot.txt"),
+    labels=True,
+):
     """Write a small course-format folder (features in rows, short header) and return its values."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -21,9 +28,15 @@ def write_course(folder: Path, *, n_samples: int = 12, seed: int = 0, files=("mR
     for name, n_features in zip(("mRNA.txt", "meth.txt", "prot.txt"), (5, 4, 3)):
         if name not in files:
             continue
-        X = rng.uniform(0.05, 0.95, size=(n_features, n_samples)) if name == "meth.txt" else rng.normal(size=(n_features, n_samples))
+        X = (
+            rng.uniform(0.05, 0.95, size=(n_features, n_samples))
+            if name == "meth.txt"
+            else rng.normal(size=(n_features, n_samples))
+        )
         features = [f"{name[:4]}_{j}" for j in range(n_features)]
-        lines = ["\t".join(samples)] + ["\t".join([f, *(f"{v:.6g}" for v in row)]) for f, row in zip(features, X)]
+        lines = ["\t".join(samples)] + [
+            "\t".join([f, *(f"{v:.6g}" for v in row)]) for f, row in zip(features, X)
+        ]
         (folder / name).write_text("\n".join(lines) + "\n")
         values[name] = (features, X.T.astype(np.float32))
     if labels:

@@ -12,7 +12,10 @@ def _two_class(n=120, p=6, seed=0):
     rng = np.random.default_rng(seed)
     y = np.array(["a"] * (n // 2) + ["b"] * (n - n // 2))
     X = rng.normal(size=(n, p)) + np.where(y == "a", 0.0, 3.0)[:, None]
-    adata = ad.AnnData(X.astype(np.float32), obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(n)]))
+    adata = ad.AnnData(
+        X.astype(np.float32),
+        obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(n)]),
+    )
     adata.var_names = [f"g{j}" for j in range(p)]
     return adata
 
@@ -77,7 +80,14 @@ def test_evaluate_generation_table_ranks_baselines():
     train, ref = adata[~mask].copy(), adata[mask].copy()
     smote = og.tl.smote(train, labels_key="cls", n_per_class=60)
     table = og.tl.evaluate_generation(train, {"SMOTE": smote}, reference=ref, labels_key="cls")
-    assert list(table.index) == ["held-out real (control)", "SMOTE", "class Gaussian", "Gaussian copula", "copy of train", "real train"]
+    assert list(table.index) == [
+        "held-out real (control)",
+        "SMOTE",
+        "class Gaussian",
+        "Gaussian copula",
+        "copy of train",
+        "real train",
+    ]
     assert table.loc["copy of train", "dcr_ratio"] == 0.0
     assert table.loc["SMOTE", "dcr_ratio"] < 0.8 < table.loc["class Gaussian", "dcr_ratio"]
     assert table.loc["Gaussian copula", "dcr_ratio"] > 0.8
@@ -85,7 +95,9 @@ def test_evaluate_generation_table_ranks_baselines():
     with pytest.raises(ValueError, match="held-out real samples"):
         og.tl.evaluate_generation(train, {"SMOTE": smote}, labels_key="cls")
     with pytest.raises(ValueError, match="same order"):
-        og.tl.evaluate_generation(train, {"x": smote[:, ::-1].copy()}, reference=ref, labels_key="cls")
+        og.tl.evaluate_generation(
+            train, {"x": smote[:, ::-1].copy()}, reference=ref, labels_key="cls"
+        )
 
 
 @pytest.mark.parametrize("method", ["smote", "gan"])
@@ -93,7 +105,11 @@ def test_oversample_balances_and_flags(method):
     adata = _two_class(n=60)
     adata = adata[np.r_[0:30, 30:42]].copy()  # classes a: 30, b: 12
     before = adata.copy()
-    out = og.tl.oversample(adata, labels_key="cls", method=method, max_steps=20, eval_every=10) if method == "gan" else og.tl.oversample(adata, labels_key="cls", method=method)
+    out = (
+        og.tl.oversample(adata, labels_key="cls", method=method, max_steps=20, eval_every=10)
+        if method == "gan"
+        else og.tl.oversample(adata, labels_key="cls", method=method)
+    )
     assert out.obs["cls"].value_counts().to_dict() == {"a": 30, "b": 30}
     assert out.obs["synthetic"].sum() == 18
     assert list(out.obs_names[:42]) == list(adata.obs_names)
@@ -127,15 +143,24 @@ def test_gaussian_copula_keeps_the_training_marginals():
     rng = np.random.default_rng(1)
     y = np.repeat(["a", "b"], 200)
     X = np.exp(rng.normal(size=(400, 3)) + np.where(y == "a", 0.0, 0.3)[:, None])
-    adata = ad.AnnData(X.astype(np.float32), obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(400)]))
-    copula = og.tl.class_gaussian(adata, labels_key="cls", n_per_class=2000, marginals="empirical").X
+    adata = ad.AnnData(
+        X.astype(np.float32),
+        obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(400)]),
+    )
+    copula = og.tl.class_gaussian(
+        adata, labels_key="cls", n_per_class=2000, marginals="empirical"
+    ).X
     gauss = og.tl.class_gaussian(adata, labels_key="cls", n_per_class=2000).X
     for j in range(3):
         assert ks_2samp(copula[:, j], X[:, j]).statistic < 0.05
         assert ks_2samp(gauss[:, j], X[:, j]).statistic > 0.08
     assert (copula > 0).mean() > 0.999  # the data's shape, not a bell curve crossing zero
     # quantiles match the training quantiles
-    np.testing.assert_allclose(np.quantile(copula, [0.1, 0.5, 0.9], axis=0), np.quantile(X, [0.1, 0.5, 0.9], axis=0), rtol=0.08)
+    np.testing.assert_allclose(
+        np.quantile(copula, [0.1, 0.5, 0.9], axis=0),
+        np.quantile(X, [0.1, 0.5, 0.9], axis=0),
+        rtol=0.08,
+    )
     with pytest.raises(ValueError, match="marginals must be"):
         og.tl.class_gaussian(adata, labels_key="cls", marginals="kde")
 
@@ -149,5 +174,7 @@ def test_empirical_marginals_round_trip():
     Z = m.transform(X)
     np.testing.assert_allclose(m.inverse(Z), X, rtol=1e-6, atol=1e-6)
     far = np.array([[X.max() + 5] * 4, [X.min() - 5] * 4])
-    np.testing.assert_allclose(m.inverse(m.transform(far)), far, rtol=1e-6)  # linear tails, invertible
+    np.testing.assert_allclose(
+        m.inverse(m.transform(far)), far, rtol=1e-6
+    )  # linear tails, invertible
     assert (np.diff(m.transform(np.sort(X, axis=0)), axis=0) > 0).all()

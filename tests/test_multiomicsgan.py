@@ -29,7 +29,10 @@ def test_sample_is_a_mudata_in_original_units(trained):
     assert out["mrna"].shape == (12, 8) and out["meth"].shape == (12, 6)
     assert list(out["meth"].var_names) == list(mdata["meth"].var_names)
     assert (out["meth"].X > 0).all() and (out["meth"].X < 1).all()
-    assert out.obs["synthetic"].all() and out.obs["cls"].value_counts().to_dict() == {"hi": 7, "lo": 5}
+    assert out.obs["synthetic"].all() and out.obs["cls"].value_counts().to_dict() == {
+        "hi": 7,
+        "lo": 5,
+    }
     # only the 110 samples with both modalities are used for training
     assert "110 samples with every modality" in gan._model_summary_string
 
@@ -38,10 +41,14 @@ def test_reproducible_and_save_load(trained, tmp_path):
     mdata, gan = trained
     again = og.models.MultiOmicsGAN(mdata, n_hidden=32)
     again.train(**FAST)
-    np.testing.assert_array_equal(gan.sample(4, seed=1)["meth"].X, again.sample(4, seed=1)["meth"].X)
+    np.testing.assert_array_equal(
+        gan.sample(4, seed=1)["meth"].X, again.sample(4, seed=1)["meth"].X
+    )
     gan.save(tmp_path / "m")
     loaded = og.models.MultiOmicsGAN.load(tmp_path / "m", mdata)
-    np.testing.assert_array_equal(gan.sample(4, seed=1)["mrna"].X, loaded.sample(4, seed=1)["mrna"].X)
+    np.testing.assert_array_equal(
+        gan.sample(4, seed=1)["mrna"].X, loaded.sample(4, seed=1)["mrna"].X
+    )
 
 
 def test_errors(trained):
@@ -58,14 +65,32 @@ def test_evaluate_multiomics_generation(trained):
     mdata, gan = trained
     names = mdata["meth"].obs_names
     train, reference = mdata[names[:60]].copy(), mdata[names[60:]].copy()
-    table = og.tl.evaluate_multiomics_generation(train, {"GAN": gan.sample(25, seed=0)}, reference=reference, labels_key="cls")
-    assert list(table.index) == ["held-out real (control)", "GAN", "class Gaussian per modality", "Gaussian copula per modality", "copy of train"]
-    assert {"mrna_two_sample_auc", "meth_dcr_ratio", "joint_two_sample_auc", "cross_correlation_distance"} <= set(table.columns)
+    table = og.tl.evaluate_multiomics_generation(
+        train, {"GAN": gan.sample(25, seed=0)}, reference=reference, labels_key="cls"
+    )
+    assert list(table.index) == [
+        "held-out real (control)",
+        "GAN",
+        "class Gaussian per modality",
+        "Gaussian copula per modality",
+        "copy of train",
+    ]
+    assert {
+        "mrna_two_sample_auc",
+        "meth_dcr_ratio",
+        "joint_two_sample_auc",
+        "cross_correlation_distance",
+    } <= set(table.columns)
     assert table.loc["copy of train", "joint_dcr_ratio"] == 0.0
     # the toy's modalities share a factor beyond the class: independent Gaussians lose that coupling
-    assert table.loc["class Gaussian per modality", "cross_correlation_distance"] > table.loc["copy of train", "cross_correlation_distance"]
+    assert (
+        table.loc["class Gaussian per modality", "cross_correlation_distance"]
+        > table.loc["copy of train", "cross_correlation_distance"]
+    )
     with pytest.raises(TypeError, match="must be a MuData"):
-        og.tl.evaluate_multiomics_generation(train["mrna"], {}, reference=reference, labels_key="cls")
+        og.tl.evaluate_multiomics_generation(
+            train["mrna"], {}, reference=reference, labels_key="cls"
+        )
 
 
 def _coupled(n, seed):
@@ -106,11 +131,16 @@ def test_translator_consistency_known_answer():
     train, reference = _coupled(160, seed=1), _coupled(120, seed=2)
     fresh = _coupled(120, seed=3)  # a perfect generator: new draws from the true distribution
     synthetic = {"perfect": fresh, "shuffled within class": _shuffled_within_class(fresh)}
-    table = og.tl.evaluate_multiomics_generation(train, synthetic, reference=reference, labels_key="cls")
+    table = og.tl.evaluate_multiomics_generation(
+        train, synthetic, reference=reference, labels_key="cls"
+    )
     assert "translator_r_mrna_to_prot" in table.columns
     r, consistency = table["translator_r_mrna_to_prot"], table["translator_consistency"]
     assert r["held-out real (control)"] > 0.9 and r["perfect"] > 0.9
-    assert 0.95 < consistency["perfect"] < 1.05 and 0.95 < consistency["held-out real (control)"] < 1.05
+    assert (
+        0.95 < consistency["perfect"] < 1.05
+        and 0.95 < consistency["held-out real (control)"] < 1.05
+    )
     assert consistency["copy of train"] > 0.95
     # breaking the sample-level coupling leaves only what the class explains
     assert r["shuffled within class"] < 0.4 and consistency["shuffled within class"] < 0.4
@@ -127,9 +157,16 @@ def test_joint_start_keeps_the_coupling_between_modalities(tmp_path):
     gan = og.models.MultiOmicsGAN(train, n_hidden=16)
     gan.train(max_steps=1, validation_fraction=0.0, progress_bar=False)
     assert gan.per_class is True and gan.history is None
-    table = og.tl.evaluate_multiomics_generation(train, {"joint": gan.sample(100, seed=0)}, reference=reference, labels_key="cls")
+    table = og.tl.evaluate_multiomics_generation(
+        train, {"joint": gan.sample(100, seed=0)}, reference=reference, labels_key="cls"
+    )
     assert table.loc["joint", "translator_consistency"] > 0.9
-    assert table.loc["joint", "cross_correlation_distance"] < 0.5 * table.loc["class Gaussian per modality", "cross_correlation_distance"]
+    assert (
+        table.loc["joint", "cross_correlation_distance"]
+        < 0.5 * table.loc["class Gaussian per modality", "cross_correlation_distance"]
+    )
     gan.save(tmp_path / "joint")
     loaded = og.models.MultiOmicsGAN.load(tmp_path / "joint", reference)
-    np.testing.assert_array_equal(gan.sample(3, seed=2)["prot"].X, loaded.sample(3, seed=2)["prot"].X)
+    np.testing.assert_array_equal(
+        gan.sample(3, seed=2)["prot"].X, loaded.sample(3, seed=2)["prot"].X
+    )

@@ -18,7 +18,9 @@ def _toy(n_per_class=40, p=5, seed=0, beta=False):
     if beta:
         X = 1 / (1 + np.exp(-X))
     obs = pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(len(y))])
-    return ad.AnnData(X.astype(np.float32), obs=obs, var=pd.DataFrame(index=[f"f{j}" for j in range(p)]))
+    return ad.AnnData(
+        X.astype(np.float32), obs=obs, var=pd.DataFrame(index=[f"f{j}" for j in range(p)])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +118,9 @@ def test_step_zero_is_the_shrinkage_gaussian_start():
     from sklearn.covariance import ledoit_wolf
 
     adata = _toy(n_per_class=60, p=4, seed=3)
-    adata.X[:60] = adata.X[:60] @ np.array([[1, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.5], [0, 0, 0, 1]], dtype=np.float32)
+    adata.X[:60] = adata.X[:60] @ np.array(
+        [[1, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0.5], [0, 0, 0, 1]], dtype=np.float32
+    )
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls")
     gan = og.models.OmicsGAN(adata, marginals="gaussian", n_hidden=16)
     gan.train(max_steps=1, validation_fraction=0.0, progress_bar=False)  # no validation: the start
@@ -142,7 +146,9 @@ def test_keeps_the_start_when_training_does_not_help():
     assert (h.loc[h["step"] > 0, "score"] > h.loc[h["step"] == 0, "score"].iloc[0]).all()
     start = og.models.OmicsGAN(adata, marginals="gaussian", n_hidden=16)
     start.train(max_steps=1, validation_fraction=0.0, progress_bar=False)
-    np.testing.assert_allclose(gan.sample(30, seed=4).X, start.sample(30, seed=4).X, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        gan.sample(30, seed=4).X, start.sample(30, seed=4).X, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_per_class_is_chosen_from_class_sizes():
@@ -161,7 +167,10 @@ def test_empirical_marginals_follow_skewed_data():
     rng = np.random.default_rng(0)
     y = np.repeat(["a", "b"], 150)
     X = np.exp(rng.normal(size=(300, 4)) + np.where(y == "a", 0.0, 0.5)[:, None])
-    adata = ad.AnnData(X.astype(np.float32), obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(300)]))
+    adata = ad.AnnData(
+        X.astype(np.float32),
+        obs=pd.DataFrame({"cls": pd.Categorical(y)}, index=[f"s{i}" for i in range(300)]),
+    )
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls")
     gan = og.models.OmicsGAN(adata, n_hidden=16)
     gan.train(max_steps=10, eval_every=5, progress_bar=False)

@@ -70,7 +70,9 @@ def registry_reads(monkeypatch):
 def test_gan_reads_the_registered_layer_and_labels_through_the_registry(registry_reads):
     adata = _adata(layer="data")
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls", layer="data")
-    gan = og.models.OmicsGAN(adata, per_class=False, marginals="gaussian", n_hidden=16)  # .X is NaN: not read
+    gan = og.models.OmicsGAN(
+        adata, per_class=False, marginals="gaussian", n_hidden=16
+    )  # .X is NaN: not read
     assert REGISTRY_KEYS.X_KEY in registry_reads and REGISTRY_KEYS.LABELS_KEY in registry_reads
     assert gan.classes_ == ["a", "b"]  # the original category names, not scvi's codes
     # transforms are fitted in train(); no validation split: the start is fitted on every sample

@@ -316,9 +316,7 @@ def test_translate_aligns_features_by_name(vae):
         {"mrna": mdata["mrna"][:, ::-1].copy(), "meth": mdata["meth"][:, [3, 0, 5, 1, 4, 2]].copy()}
     )
     og.tl.translate(shuffled, "mrna", "meth", model=model, key_added="shuffled")
-    layer = pd.DataFrame(
-        shuffled["meth"].layers["shuffled"], columns=shuffled["meth"].var_names
-    )
+    layer = pd.DataFrame(shuffled["meth"].layers["shuffled"], columns=shuffled["meth"].var_names)
     np.testing.assert_allclose(layer[mdata["meth"].var_names].to_numpy(), expected, rtol=1e-6)
     out = shuffled["shuffled"].to_df()[mdata["meth"].var_names].to_numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-6)

@@ -26,7 +26,11 @@ def _low_rank(n, p, seed=0, beta=False):
     X = rng.normal(size=(n, 4)) @ rng.normal(size=(4, p)) + 0.5 * rng.normal(size=(n, p))
     if beta:
         X = 1 / (1 + np.exp(-X / 3))
-    return ad.AnnData(X.astype(np.float32), obs=pd.DataFrame(index=[f"s{i}" for i in range(n)]), var=pd.DataFrame(index=[f"g{j}" for j in range(p)]))
+    return ad.AnnData(
+        X.astype(np.float32),
+        obs=pd.DataFrame(index=[f"s{i}" for i in range(n)]),
+        var=pd.DataFrame(index=[f"g{j}" for j in range(p)]),
+    )
 
 
 @pytest.fixture
@@ -41,7 +45,9 @@ def test_index_batches_share_rows_between_processes():
     shares = []
     for rank in range(3):
         rng = torch.Generator().manual_seed(0)
-        shares.append([b.tolist() for b in IndexBatches(100, 8, rng, drop_last=True, rank=rank, world_size=3)])
+        shares.append(
+            [b.tolist() for b in IndexBatches(100, 8, rng, drop_last=True, rank=rank, world_size=3)]
+        )
     assert len({len(s) for s in shares}) == 1  # DDP needs the same number of steps everywhere
     rows = [set(np.concatenate(s)) for s in shares]
     assert not (rows[0] & rows[1]) and not (rows[1] & rows[2]) and not (rows[0] & rows[2])
@@ -51,13 +57,17 @@ def test_index_batches_share_rows_between_processes():
 def test_pipeline_fitted_on_disk_equals_in_memory(tmp_path, beta):
     adata = _low_rank(1000, 30, beta=beta)
     adata.write_h5ad(tmp_path / "x.h5ad")
-    disk = OnDiskMatrix(ad.read_h5ad(tmp_path / "x.h5ad", backed="r"), buffer_mb=0.05)  # many small blocks
+    disk = OnDiskMatrix(
+        ad.read_h5ad(tmp_path / "x.h5ad", backed="r"), buffer_mb=0.05
+    )  # many small blocks
     assert disk.block_rows < 200
     name = "meth" if beta else "mrna"  # beta values are recognised by name, not by their range
     pipeline, data_type = fit_pipeline_on_disk(disk, None, name)
     expected, expected_type = default_pipeline(adata.X, None, name)
     assert data_type == expected_type == ("beta" if beta else "gaussian")
-    np.testing.assert_allclose(pipeline.transform(adata.X), expected.fit_transform(adata.X), atol=1e-4)
+    np.testing.assert_allclose(
+        pipeline.transform(adata.X), expected.fit_transform(adata.X), atol=1e-4
+    )
 
 
 def test_on_disk_batches_cover_each_row_once_per_epoch(backed):
@@ -65,7 +75,9 @@ def test_on_disk_batches_cover_each_row_once_per_epoch(backed):
     disk = OnDiskMatrix(disk_adata, buffer_mb=0.1)
     pipeline, _ = fit_pipeline_on_disk(disk, None)
     exclude = np.arange(0, 3000, 10)
-    batches = OnDiskBatches(disk, pipeline, 50, torch.Generator().manual_seed(0), exclude=exclude, device="cpu")
+    batches = OnDiskBatches(
+        disk, pipeline, 50, torch.Generator().manual_seed(0), exclude=exclude, device="cpu"
+    )
     rows = np.concatenate([xs["X"].numpy() for xs, _ in batches])
     expected = pipeline.transform(np.asarray(disk_adata.X[:]))
     kept = np.delete(expected, exclude, axis=0)
@@ -76,7 +88,19 @@ def test_on_disk_batches_cover_each_row_once_per_epoch(backed):
     assert np.min(((expected[exclude][:, None, :] - rows[None, :200, :]) ** 2).sum(axis=2)) > 1e-6
     # two processes: the same number of batches, disjoint rows
     per_rank = [
-        [xs["X"].numpy() for xs, _ in OnDiskBatches(disk, pipeline, 50, torch.Generator().manual_seed(1), exclude=exclude, device="cpu", rank=r, world_size=2)]
+        [
+            xs["X"].numpy()
+            for xs, _ in OnDiskBatches(
+                disk,
+                pipeline,
+                50,
+                torch.Generator().manual_seed(1),
+                exclude=exclude,
+                device="cpu",
+                rank=r,
+                world_size=2,
+            )
+        ]
         for r in range(2)
     ]
     assert len(per_rank[0]) == len(per_rank[1]) > 0
@@ -136,7 +160,9 @@ og.models.OmicsVAE.setup_anndata(warm)
 og.models.OmicsVAE(warm, n_hidden=32, n_latent=8).train(max_epochs=1, progress_bar=False)
 """
 
-ON_DISK_SCRIPT = MEMORY_PREAMBLE + """
+ON_DISK_SCRIPT = (
+    MEMORY_PREAMBLE
+    + """
 adata = ad.read_h5ad(sys.argv[1], backed="r")
 open("/proc/self/clear_refs", "w").write("5")  # the peak from here on (ru_maxrss would keep the parent's)
 before = status_mb("VmRSS")
@@ -146,6 +172,7 @@ vae.train(max_epochs=2, batch_size=128, buffer_mb=4, progress_bar=False)
 latent = vae.get_latent_representation()
 json.dump({"growth_mb": status_mb("VmHWM") - before, "latent": list(latent.shape), "validation": vae.history["validation"].tolist()}, open(sys.argv[2], "w"))
 """
+)
 
 
 def test_training_from_a_file_larger_than_the_memory_cap(tmp_path):
@@ -155,7 +182,9 @@ def test_training_from_a_file_larger_than_the_memory_cap(tmp_path):
     rng = np.random.default_rng(0)
     X = np.empty((n, p), dtype=np.float32)
     for start in range(0, n, 2_000):
-        X[start : start + 2_000] = rng.normal(size=(2_000, 8)) @ rng.normal(size=(8, p)) + rng.normal(size=(2_000, p))
+        X[start : start + 2_000] = rng.normal(size=(2_000, 8)) @ rng.normal(
+            size=(8, p)
+        ) + rng.normal(size=(2_000, p))
     ad.AnnData(X).write_h5ad(path)
     del X
     file_mb = n * p * 4 / 2**20
@@ -167,7 +196,9 @@ def test_training_from_a_file_larger_than_the_memory_cap(tmp_path):
     result = json.loads(out.read_text())
     assert result["latent"] == [n, 8]
     assert result["validation"][-1] < result["validation"][0]
-    assert result["growth_mb"] < cap_mb, f"peak memory grew by {result['growth_mb']:.0f} MB for a {file_mb:.0f} MB file"
+    assert result["growth_mb"] < cap_mb, (
+        f"peak memory grew by {result['growth_mb']:.0f} MB for a {file_mb:.0f} MB file"
+    )
 
 
 DDP_SCRIPT = """
@@ -209,7 +240,9 @@ if __name__ == "__main__":
 def test_ddp_with_two_cpu_processes_trains_and_samples(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(textwrap.dedent(DDP_SCRIPT))
-    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=600, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], check=True, timeout=600, cwd=tmp_path
+    )
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     assert all(r["world_size"] == 2 for r in ranks)
     # gradients were averaged across processes: both hold the same model
@@ -221,7 +254,9 @@ def test_ddp_with_two_cpu_processes_trains_and_samples(tmp_path):
     assert min(result["vae_validation"]) < result["vae_validation"][0]
 
 
-IN_MEMORY_SCRIPT = MEMORY_PREAMBLE + """
+IN_MEMORY_SCRIPT = (
+    MEMORY_PREAMBLE
+    + """
 n, p = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 X = np.empty((n, p), dtype=np.float32)
@@ -237,6 +272,7 @@ vae.train(max_epochs=1, batch_size=128, progress_bar=False)
 unchanged = float(adata.X.sum(dtype=np.float64)) == checksum and np.array_equal(adata.X[::997], some_rows)
 json.dump({"growth_mb": status_mb("VmHWM") - before, "validation": vae.history["validation"].tolist(), "unchanged": bool(unchanged)}, open(sys.argv[3], "w"))
 """
+)
 
 
 def test_in_memory_training_keeps_no_transformed_copy(tmp_path):
@@ -251,7 +287,9 @@ def test_in_memory_training_keeps_no_transformed_copy(tmp_path):
     result = json.loads(out.read_text())
     assert result["unchanged"]  # the user's matrix is used as it is, never written to
     assert np.isfinite(result["validation"]).all()
-    assert result["growth_mb"] < 0.5 * data_mb, f"training added {result['growth_mb']:.0f} MB to {data_mb:.0f} MB of data"
+    assert result["growth_mb"] < 0.5 * data_mb, (
+        f"training added {result['growth_mb']:.0f} MB to {data_mb:.0f} MB of data"
+    )
 
 
 def test_vae_trains_on_a_read_only_matrix_as_it_is():

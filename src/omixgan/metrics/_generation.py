@@ -16,12 +16,21 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 
-def _balanced(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _balanced(
+    a: np.ndarray, b: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     n = min(len(a), len(b))
     return a[rng.choice(len(a), n, replace=False)], b[rng.choice(len(b), n, replace=False)]
 
 
-def two_sample_auc(real: np.ndarray, synthetic: np.ndarray, *, n_splits: int = 5, n_estimators: int = 300, random_state: int = 0) -> float:
+def two_sample_auc(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    n_splits: int = 5,
+    n_estimators: int = 300,
+    random_state: int = 0,
+) -> float:
     """Cross-validated ROC AUC of a random forest telling ``real`` from ``synthetic``.
 
     0.5: the classifier cannot tell them apart (ideal); 1.0: every synthetic sample is spotted.
@@ -35,7 +44,9 @@ def two_sample_auc(real: np.ndarray, synthetic: np.ndarray, *, n_splits: int = 5
     real, synthetic = _balanced(np.asarray(real), np.asarray(synthetic), rng)
     X = np.vstack([real, synthetic])
     y = np.r_[np.zeros(len(real)), np.ones(len(synthetic))]
-    forest = RandomForestClassifier(n_estimators=n_estimators, min_samples_leaf=2, n_jobs=-1, random_state=random_state)
+    forest = RandomForestClassifier(
+        n_estimators=n_estimators, min_samples_leaf=2, n_jobs=-1, random_state=random_state
+    )
     cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     proba = cross_val_predict(forest, X, y, cv=cv, method="predict_proba")[:, 1]
     return float(roc_auc_score(y, proba))
@@ -54,7 +65,10 @@ def dcr_ratio(train: np.ndarray, synthetic: np.ndarray, reference: np.ndarray) -
     Well below 1: the generator copies or interpolates its training samples (privacy and novelty
     risk; SMOTE sits near 0.3, a copy at 0).
     """
-    return float(np.median(distance_to_closest_record(train, synthetic)) / np.median(distance_to_closest_record(train, reference)))
+    return float(
+        np.median(distance_to_closest_record(train, synthetic))
+        / np.median(distance_to_closest_record(train, reference))
+    )
 
 
 def mean_difference(reference: np.ndarray, synthetic: np.ndarray) -> float:
@@ -70,7 +84,9 @@ def log_variance_ratio(reference: np.ndarray, synthetic: np.ndarray) -> float:
     Interpolation (SMOTE) shrinks variance; mode collapse of a GAN shrinks it much more.
     """
     eps = 1e-12
-    return float(np.mean(np.abs(np.log((synthetic.var(axis=0) + eps) / (reference.var(axis=0) + eps)))))
+    return float(
+        np.mean(np.abs(np.log((synthetic.var(axis=0) + eps) / (reference.var(axis=0) + eps))))
+    )
 
 
 def correlation_distance(reference: np.ndarray, synthetic: np.ndarray) -> float:
@@ -78,12 +94,16 @@ def correlation_distance(reference: np.ndarray, synthetic: np.ndarray) -> float:
     p = reference.shape[1]
     if p < 2:
         return 0.0
-    diff = np.nan_to_num(np.corrcoef(synthetic, rowvar=False)) - np.nan_to_num(np.corrcoef(reference, rowvar=False))
+    diff = np.nan_to_num(np.corrcoef(synthetic, rowvar=False)) - np.nan_to_num(
+        np.corrcoef(reference, rowvar=False)
+    )
     off = ~np.eye(p, dtype=bool)
     return float(np.sqrt(np.mean(diff[off] ** 2)))
 
 
-def mmd_rbf(reference: np.ndarray, synthetic: np.ndarray, *, max_samples: int = 1000, random_state: int = 0) -> float:
+def mmd_rbf(
+    reference: np.ndarray, synthetic: np.ndarray, *, max_samples: int = 1000, random_state: int = 0
+) -> float:
     """Squared maximum mean discrepancy with a Gaussian kernel (bandwidth: median distance).
 
     An unbiased estimate: near 0 when both samples come from one distribution (can dip below 0).
@@ -99,12 +119,19 @@ def mmd_rbf(reference: np.ndarray, synthetic: np.ndarray, *, max_samples: int = 
     n, m = len(a), len(b)
     kaa, kbb, kab = K[:n, :n], K[n:, n:], K[:n, n:]
     return float(
-        (kaa.sum() - np.trace(kaa)) / (n * (n - 1)) + (kbb.sum() - np.trace(kbb)) / (m * (m - 1)) - 2 * kab.mean()
+        (kaa.sum() - np.trace(kaa)) / (n * (n - 1))
+        + (kbb.sum() - np.trace(kbb)) / (m * (m - 1))
+        - 2 * kab.mean()
     )
 
 
 def train_synthetic_test_real(
-    X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, *, random_state: int = 0
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    random_state: int = 0,
 ) -> tuple[float, float]:
     """Accuracy and macro-F1 on real held-out samples of a classifier trained on ``X_train``.
 

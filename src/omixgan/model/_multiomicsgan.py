@@ -59,17 +59,24 @@ class MultiOmicsGAN(_GANModel):
         data_types = dict(data_types or {})
         unknown = set(data_types) - set(self.modalities)
         if unknown:
-            raise KeyError(f"data_types names modalities the model was not set up with: {sorted(unknown)}.")
+            raise KeyError(
+                f"data_types names modalities the model was not set up with: {sorted(unknown)}."
+            )
         names = self._complete_samples(mdata)
         labels = self._labels(mdata, names)
         check_class_sizes(labels, MIN_CLASS_SIZE)
         self.loss, self.marginals, self.data_types = loss, marginals, data_types
-        self.var_names_ = {mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities}
+        self.var_names_ = {
+            mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities
+        }
         n_inputs = [len(self.var_names_[m]) for m in self.modalities]
         self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
         # how each modality is modelled is decided here (shown in the summary); fitted in train()
         self.data_types_ = {
-            m: default_pipeline(self._matrix(mdata.mod[m][names], m), data_types.get(m), m, mdata.mod[m])[1] for m in self.modalities
+            m: default_pipeline(
+                self._matrix(mdata.mod[m][names], m), data_types.get(m), m, mdata.mod[m]
+            )[1]
+            for m in self.modalities
         }
         self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
@@ -88,7 +95,14 @@ class MultiOmicsGAN(_GANModel):
         return names
 
     @classmethod
-    def setup_mudata(cls, mdata: md.MuData, modalities: list[str] = ("mrna", "meth", "prot"), labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_mudata(
+        cls,
+        mdata: md.MuData,
+        modalities: list[str] = ("mrna", "meth", "prot"),
+        labels_key: str | None = None,
+        layer: str | None = None,
+        **kwargs,
+    ):
         """Register two or more modalities of a MuData and the class column.
 
         Parameters
@@ -109,7 +123,9 @@ class MultiOmicsGAN(_GANModel):
     @classmethod
     def setup_anndata(cls, adata, **kwargs):
         """Not available: a multi-omics model needs a MuData with several modalities."""
-        raise TypeError("MultiOmicsGAN needs several modalities: use MultiOmicsGAN.setup_mudata on a MuData.")
+        raise TypeError(
+            "MultiOmicsGAN needs several modalities: use MultiOmicsGAN.setup_mudata on a MuData."
+        )
 
     # listed here so the API reference shows them on this class
     train = _GANModel.train
@@ -147,7 +163,9 @@ class MultiOmicsGAN(_GANModel):
             width = len(self.var_names_[mod])
             X = Pipeline.from_state(self.pipeline_state_[mod]).inverse(Z[:, start : start + width])
             start += width
-            mods[mod] = synthetic_adata(X, labels, self.var_names_[mod], self.labels_key, prefix="gan")
+            mods[mod] = synthetic_adata(
+                X, labels, self.var_names_[mod], self.labels_key, prefix="gan"
+            )
         out = make_mudata(mods)
         out.obs = mods[self.modalities[0]].obs.copy()
         return out

@@ -68,14 +68,18 @@ class _Start:
     """The Gaussian start fitted on some rows of the pipeline-space matrix: optional empirical
     marginals (normal scores), per-class location and scale, per-class shrinkage factor."""
 
-    def __init__(self, Z: np.ndarray, class_index: np.ndarray, n_classes: int, marginals: str, rank: int):
+    def __init__(
+        self, Z: np.ndarray, class_index: np.ndarray, n_classes: int, marginals: str, rank: int
+    ):
         self.marginals = EmpiricalMarginals().fit(Z) if marginals == "empirical" else None
         W = self.to_model(Z)
         rows = [class_index == k for k in range(n_classes)]
         self.mean = np.stack([W[r].mean(axis=0) for r in rows])
         sd = np.stack([W[r].std(axis=0) for r in rows])
         self.std = np.where(sd > 0, sd, 1.0)
-        factors = [shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank) for k, r in enumerate(rows)]
+        factors = [
+            shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank) for k, r in enumerate(rows)
+        ]
         self.loadings, self.diags = [f[0] for f in factors], [f[1] for f in factors]
 
     def to_model(self, Z: np.ndarray) -> np.ndarray:
@@ -101,17 +105,35 @@ class _GANModel(OmixModel):
     model-space matrix and labels) and ``_pipeline_inverse``.
     """
 
-    def _init_module(self, n_features: int, labels: np.ndarray, per_class, n_hidden: int, n_layers: int, rank: int | None):
+    def _init_module(
+        self,
+        n_features: int,
+        labels: np.ndarray,
+        per_class,
+        n_hidden: int,
+        n_layers: int,
+        rank: int | None,
+    ):
         self.classes_ = sorted(np.unique(labels).tolist())
         self.per_class = resolve_per_class(per_class, labels)
         largest = int(pd.Series(labels).value_counts().max())
         rank = rank or min(n_features, MAX_RANK, max(largest - 1, 1))
         self.module_config_ = {
-            "n_input": n_features, "n_classes": len(self.classes_), "per_class": self.per_class, "rank": int(rank),
-            "n_hidden": n_hidden, "n_layers": n_layers, "n_hidden_critic": max(n_hidden // 2, 1),
+            "n_input": n_features,
+            "n_classes": len(self.classes_),
+            "per_class": self.per_class,
+            "rank": int(rank),
+            "n_hidden": n_hidden,
+            "n_layers": n_layers,
+            "n_hidden_critic": max(n_hidden // 2, 1),
         }
         self.module = GANModule(**self.module_config_)
-        self.history_, self.marginal_grid_, self.class_mean_, self.class_std_ = None, None, None, None
+        self.history_, self.marginal_grid_, self.class_mean_, self.class_std_ = (
+            None,
+            None,
+            None,
+            None,
+        )
         self.start_scores_ = None
 
     # --- training -------------------------------------------------------------------------------
@@ -190,7 +212,12 @@ class _GANModel(OmixModel):
         progress_bar
             Show a progress bar.
         """
-        for name, value in (("max_steps", max_steps), ("batch_size", batch_size), ("n_critic", n_critic), ("eval_every", eval_every)):
+        for name, value in (
+            ("max_steps", max_steps),
+            ("batch_size", batch_size),
+            ("n_critic", n_critic),
+            ("eval_every", eval_every),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if not 0 <= validation_fraction < 1:
@@ -198,7 +225,9 @@ class _GANModel(OmixModel):
         Z, labels = self._fit_pipelines()
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown or len(set(labels)) != len(self.classes_):
-            raise ValueError(f"the registered data's classes changed since the model was built: {sorted(set(labels))} vs {self.classes_}.")
+            raise ValueError(
+                f"the registered data's classes changed since the model was built: {sorted(set(labels))} vs {self.classes_}."
+            )
         check_class_sizes(labels, MIN_CLASS_SIZE)
         rng = seed_everything(seed)
         self.module.reset_parameters(seed)
@@ -214,11 +243,22 @@ class _GANModel(OmixModel):
                 rows = fit & (class_index == k)
                 m, s = Z[rows].mean(axis=0), Z[rows].std(axis=0)
                 s = np.where(s > 0, s, 1.0)
-                scorers[k] = (m, s, ValidationScore((Z[val & (class_index == k)] - m) / s, (Z[rows] - m) / s))
+                scorers[k] = (
+                    m,
+                    s,
+                    ValidationScore((Z[val & (class_index == k)] - m) / s, (Z[rows] - m) / s),
+                )
         noise = np.random.default_rng(seed).standard_normal((SCORE_SAMPLES, rank + Z.shape[1]))
 
         def start_score(start: _Start) -> float:
-            return float(np.mean([sc((start.to_pipeline_from_class(k, start.draw(k, noise)) - m) / s)[0] for k, (m, s, sc) in scorers.items()]))
+            return float(
+                np.mean(
+                    [
+                        sc((start.to_pipeline_from_class(k, start.draw(k, noise)) - m) / s)[0]
+                        for k, (m, s, sc) in scorers.items()
+                    ]
+                )
+            )
 
         choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
         self.start_scores_ = {}
@@ -228,7 +268,11 @@ class _GANModel(OmixModel):
             self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
         else:  # nothing to validate with: the simplest start, and no residual
             self.marginals_ = "gaussian" if self.marginals == "auto" else self.marginals
-        start = starts[self.marginals_] if scorers else _Start(Z, class_index, n_classes, self.marginals_, rank)
+        start = (
+            starts[self.marginals_]
+            if scorers
+            else _Start(Z, class_index, n_classes, self.marginals_, rank)
+        )
         self._set_start(start)
 
         history = []
@@ -238,9 +282,22 @@ class _GANModel(OmixModel):
             cls_fit = class_index[fit]
             for k in range(n_classes):
                 W[cls_fit == k] = (W[cls_fit == k] - start.mean[k]) / start.std[k]
-            config = GANTrainConfig(self.loss, int(max_steps), int(batch_size), int(n_critic), lr, tuple(betas), gp_weight, clip_value, int(eval_every), ema_decay)
+            config = GANTrainConfig(
+                self.loss,
+                int(max_steps),
+                int(batch_size),
+                int(n_critic),
+                lr,
+                tuple(betas),
+                gp_weight,
+                clip_value,
+                int(eval_every),
+                ema_decay,
+            )
             n_pairs = len(self.module.generators)
-            bar = make_progress_bar(n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__)
+            bar = make_progress_bar(
+                n_pairs * max_steps, enabled=progress_bar, desc=type(self).__name__
+            )
             self.module.train()
             for pair in range(n_pairs):
                 members = [pair] if self.per_class else list(range(n_classes))
@@ -253,7 +310,11 @@ class _GANModel(OmixModel):
                 def evaluate(net, z, scored=scored):
                     values = []
                     for k in scored:
-                        yk = None if self.per_class else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        yk = (
+                            None
+                            if self.per_class
+                            else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        )
                         S = net(z, yk).float().cpu().numpy().astype(np.float64)
                         m, s, sc = scorers[k]
                         values.append(sc((start.to_pipeline_from_class(k, S) - m) / s))
@@ -262,7 +323,11 @@ class _GANModel(OmixModel):
                 def confirm(net, z, scored=scored):
                     real, generated = [], []
                     for k in scored:
-                        yk = None if self.per_class else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        yk = (
+                            None
+                            if self.per_class
+                            else torch.full((len(z),), k, dtype=torch.long, device=z.device)
+                        )
                         S = net(z, yk).float().cpu().numpy().astype(np.float64)
                         m, s, _ = scorers[k]
                         real.append((Z[val & (class_index == k)] - m) / s)
@@ -272,13 +337,24 @@ class _GANModel(OmixModel):
                 n_val = int(sum((val & (class_index == k)).sum() for k in scored))
 
                 h = train_pair(
-                    fabric, self.module.generators[pair], self.module.critics[pair], X, y,
-                    n_latent=self.module.n_latent, config=config, rng=rng, evaluate=evaluate,
-                    confirm=confirm, confirm_margin=0.5 / np.sqrt(n_val), progress_bar=bar,
+                    fabric,
+                    self.module.generators[pair],
+                    self.module.critics[pair],
+                    X,
+                    y,
+                    n_latent=self.module.n_latent,
+                    config=config,
+                    rng=rng,
+                    evaluate=evaluate,
+                    confirm=confirm,
+                    confirm_margin=0.5 / np.sqrt(n_val),
+                    progress_bar=bar,
                 )
                 label = self.classes_[pair] if self.per_class else "all"
                 best = h.pop("best_step")[0]
-                history.append(pd.DataFrame(h).assign(gan=label, kept=lambda d, b=best: d["step"] == b))
+                history.append(
+                    pd.DataFrame(h).assign(gan=label, kept=lambda d, b=best: d["step"] == b)
+                )
             bar.close()
             self.module.eval()
             self.module.to("cpu")
@@ -289,8 +365,13 @@ class _GANModel(OmixModel):
         self.is_trained_ = True
 
     def _set_start(self, start: _Start) -> None:
-        self.marginal_grid_ = None if start.marginals is None else start.marginals.grid.astype(np.float32)
-        self.class_mean_, self.class_std_ = start.mean.astype(np.float32), start.std.astype(np.float32)
+        self.marginal_grid_ = (
+            None if start.marginals is None else start.marginals.grid.astype(np.float32)
+        )
+        self.class_mean_, self.class_std_ = (
+            start.mean.astype(np.float32),
+            start.std.astype(np.float32),
+        )
         self.module.set_start(start.loadings, start.diags)
         for generator in self.module.generators:
             generator.zero_residual()
@@ -305,7 +386,9 @@ class _GANModel(OmixModel):
 
     def _generate(self, n_per_class, seed) -> tuple[np.ndarray, np.ndarray]:
         """Pipeline-space rows and their labels, ``n_per_class`` per class."""
-        self._check_if_trained(warn=False, message="the model is not trained yet: call train() before sample().")
+        self._check_if_trained(
+            warn=False, message="the model is not trained yet: call train() before sample()."
+        )
         counts = resolve_counts(n_per_class, self.classes_)
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
@@ -316,7 +399,13 @@ class _GANModel(OmixModel):
             if n == 0:
                 continue
             k = self.classes_.index(cls_name)
-            S = self.module.generate(k, n, generator, device).float().cpu().numpy().astype(np.float64)
+            S = (
+                self.module.generate(k, n, generator, device)
+                .float()
+                .cpu()
+                .numpy()
+                .astype(np.float64)
+            )
             W = S * self.class_std_[k] + self.class_mean_[k]
             blocks.append((W if marginals is None else marginals.inverse(W)).astype(np.float32))
             labels += [cls_name] * n
@@ -406,7 +495,9 @@ class OmicsGAN(_GANModel):
         self.var_names_ = source.var_names.to_numpy(dtype=str)
         # how the modality is modelled is decided here (a choice, shown in the summary); the
         # transform itself is fitted in train()
-        _, self.data_type_ = default_pipeline(self._matrix(source, modality), data_type, modality, source)
+        _, self.data_type_ = default_pipeline(
+            self._matrix(source, modality), data_type, modality, source
+        )
         self.pipeline_state_, self.marginals_ = None, None
         self._model_summary_string = (
             f"OmicsGAN (Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
@@ -417,7 +508,9 @@ class OmicsGAN(_GANModel):
 
     # --- setup ----------------------------------------------------------------------------------
     @classmethod
-    def setup_anndata(cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_anndata(
+        cls, adata: ad.AnnData, labels_key: str | None = None, layer: str | None = None, **kwargs
+    ):
         """Register an AnnData (one modality, samples in rows).
 
         Parameters
@@ -433,7 +526,14 @@ class OmicsGAN(_GANModel):
         register(cls, adata, locals(), modalities=None, labels_key=labels_key, layer=layer)
 
     @classmethod
-    def setup_mudata(cls, mdata: md.MuData, modality: str = "mrna", labels_key: str | None = None, layer: str | None = None, **kwargs):
+    def setup_mudata(
+        cls,
+        mdata: md.MuData,
+        modality: str = "mrna",
+        labels_key: str | None = None,
+        layer: str | None = None,
+        **kwargs,
+    ):
         """Register one modality of a MuData.
 
         Parameters

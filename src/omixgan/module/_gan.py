@@ -60,7 +60,11 @@ class EmpiricalMarginals:
     def fit(self, X: np.ndarray) -> EmpiricalMarginals:
         X = np.asarray(X, dtype=np.float64)
         n = len(X)
-        grid = np.sort(X, axis=0) if n <= MAX_GRID else np.quantile(X, (np.arange(MAX_GRID) + 0.5) / MAX_GRID, axis=0)
+        grid = (
+            np.sort(X, axis=0)
+            if n <= MAX_GRID
+            else np.quantile(X, (np.arange(MAX_GRID) + 0.5) / MAX_GRID, axis=0)
+        )
         # strictly increasing per feature, so the map is invertible (ties in the data)
         span = np.maximum(grid[-1] - grid[0], 1e-6)
         self.grid = grid + np.arange(len(grid))[:, None] * (1e-9 * span)
@@ -167,7 +171,13 @@ class Critic(nn.Module):
         return out
 
 
-def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+def gradient_penalty(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    y: torch.Tensor | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
     """WGAN-GP penalty (Gulrajani et al. 2017): (||grad critic(x_hat)|| - 1)^2 on interpolates."""
     alpha = torch.rand(real.shape[0], 1, generator=generator, device=real.device)
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
@@ -193,19 +203,49 @@ class GANModule(OmixModule):
     class-conditional pair. The shapes depend only on the arguments, which a model saves, so a
     loaded model rebuilds exactly what it trained whatever data it is loaded with."""
 
-    def __init__(self, n_input: int, n_classes: int, *, per_class: bool, rank: int, n_hidden: int, n_layers: int, n_hidden_critic: int):
+    def __init__(
+        self,
+        n_input: int,
+        n_classes: int,
+        *,
+        per_class: bool,
+        rank: int,
+        n_hidden: int,
+        n_layers: int,
+        n_hidden_critic: int,
+    ):
         super().__init__()
-        self._build(n_input, n_classes, per_class=per_class, rank=rank, n_hidden=n_hidden, n_layers=n_layers, n_hidden_critic=n_hidden_critic)
+        self._build(
+            n_input,
+            n_classes,
+            per_class=per_class,
+            rank=rank,
+            n_hidden=n_hidden,
+            n_layers=n_layers,
+            n_hidden_critic=n_hidden_critic,
+        )
 
     def _build(self, n_input, n_classes, *, per_class, rank, n_hidden, n_layers, n_hidden_critic):
         self.config = {
-            "n_input": n_input, "n_classes": n_classes, "per_class": per_class, "rank": rank,
-            "n_hidden": n_hidden, "n_layers": n_layers, "n_hidden_critic": n_hidden_critic,
+            "n_input": n_input,
+            "n_classes": n_classes,
+            "per_class": per_class,
+            "rank": rank,
+            "n_hidden": n_hidden,
+            "n_layers": n_layers,
+            "n_hidden_critic": n_hidden_critic,
         }
         self.per_class = per_class
         n_pairs, cond = (n_classes, 1) if per_class else (1, n_classes)
-        self.generators = nn.ModuleList([GaussianStartGenerator(n_input, rank, n_hidden, n_layers, cond) for _ in range(n_pairs)])
-        self.critics = nn.ModuleList([Critic(n_input, n_hidden_critic, n_layers, n_classes=cond) for _ in range(n_pairs)])
+        self.generators = nn.ModuleList(
+            [
+                GaussianStartGenerator(n_input, rank, n_hidden, n_layers, cond)
+                for _ in range(n_pairs)
+            ]
+        )
+        self.critics = nn.ModuleList(
+            [Critic(n_input, n_hidden_critic, n_layers, n_classes=cond) for _ in range(n_pairs)]
+        )
         self.n_latent = rank + n_input
 
     def on_load(self, model, **kwargs) -> None:
@@ -229,10 +269,16 @@ class GANModule(OmixModule):
             self.generators[0].set_start(loadings, diags)
 
     def pair_of(self, class_index: int) -> tuple[nn.Module, int | None]:
-        return (self.generators[class_index], None) if self.per_class else (self.generators[0], class_index)
+        return (
+            (self.generators[class_index], None)
+            if self.per_class
+            else (self.generators[0], class_index)
+        )
 
     @torch.no_grad()
-    def generate(self, class_index: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
+    def generate(
+        self, class_index: int, n: int, generator: torch.Generator, device
+    ) -> torch.Tensor:
         """``n`` samples of one class, in the class's standardised model space."""
         net, y = self.pair_of(class_index)
         z = torch.randn(n, self.n_latent, generator=generator).to(device)

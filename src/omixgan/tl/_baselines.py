@@ -28,11 +28,17 @@ def _class_data(adata: ad.AnnData, labels_key: str | None, layer: str | None):
         raise TypeError("pass one modality (an AnnData), e.g. mdata['mrna'].")
     check_labels_key(adata, labels_key)
     X = _dense(adata, layer)
-    labels = np.full(adata.n_obs, "all", dtype=object) if labels_key is None else adata.obs[labels_key].astype(str).to_numpy()
+    labels = (
+        np.full(adata.n_obs, "all", dtype=object)
+        if labels_key is None
+        else adata.obs[labels_key].astype(str).to_numpy()
+    )
     return X, labels
 
 
-def _per_class(adata, labels_key, n_per_class, layer, draw, prefix: str, transform=None) -> ad.AnnData:
+def _per_class(
+    adata, labels_key, n_per_class, layer, draw, prefix: str, transform=None
+) -> ad.AnnData:
     """Call ``draw(class_name, members, n)`` for every class that gets ``n > 0`` new samples and
     gather the draws into the AnnData every generator returns. With a ``transform`` (a
     :class:`~omixgan.pp.Transform`), classes are drawn in its space and the draws inverted."""
@@ -96,7 +102,11 @@ def smote(
         stand_in = members[: k_neighbors + 1]
         Xc = np.vstack([members, stand_in])
         yc = np.r_[np.ones(len(members), dtype=int), np.zeros(len(stand_in), dtype=int)]
-        sampler = SMOTE(sampling_strategy={1: len(members) + n}, k_neighbors=k_neighbors, random_state=random_state)
+        sampler = SMOTE(
+            sampling_strategy={1: len(members) + n},
+            k_neighbors=k_neighbors,
+            random_state=random_state,
+        )
         return sampler.fit_resample(Xc, yc)[0][len(Xc) :]
 
     return _per_class(adata, labels_key, n_per_class, layer, draw, "smote")
@@ -150,18 +160,28 @@ def class_gaussian(
     if data_type not in ("beta", "gaussian", None):
         raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
     # declared by the caller or the reader (adata.uns["omixgan_data_type"]), never the range alone
-    logit = Logit() if resolve_data_type(X, data_type or declared_data_type(adata)) == "beta" else None
-    copula = EmpiricalMarginals().fit(X if logit is None else Logit().fit_transform(X)) if marginals == "empirical" else None
+    logit = (
+        Logit() if resolve_data_type(X, data_type or declared_data_type(adata)) == "beta" else None
+    )
+    copula = (
+        EmpiricalMarginals().fit(X if logit is None else Logit().fit_transform(X))
+        if marginals == "empirical"
+        else None
+    )
 
     def draw(cls_name, members, n):
         if len(members) < 2:
-            raise ValueError(f"class {cls_name!r} has {len(members)} sample(s); a Gaussian needs at least 2.")
+            raise ValueError(
+                f"class {cls_name!r} has {len(members)} sample(s); a Gaussian needs at least 2."
+            )
         W = members if copula is None else copula.transform(members)
         mean, sd = W.mean(axis=0), W.std(axis=0)
         sd = np.where(sd > 0, sd, 1.0)
         loadings, diag = shrinkage_factor((W - mean) / sd, rank=min(len(members), W.shape[1]))
         noise = rng.standard_normal((n, loadings.shape[1] + W.shape[1]))
-        out = mean + sd * (noise[:, : loadings.shape[1]] @ loadings.T + noise[:, loadings.shape[1] :] * diag)
+        out = mean + sd * (
+            noise[:, : loadings.shape[1]] @ loadings.T + noise[:, loadings.shape[1] :] * diag
+        )
         return out if copula is None else copula.inverse(out)
 
     prefix = "gaussian" if copula is None else "copula"
@@ -176,9 +196,16 @@ def copy_training(
     layer: str | None = None,
     random_state: int = 0,
 ) -> ad.AnnData:
-    """"Synthetic" samples that are copies of training samples, drawn with replacement as a
+    """ "Synthetic" samples that are copies of training samples, drawn with replacement as a
     generator that memorised its training set would: the baseline that shows what memorisation
     scores (DCR ratio 0; the repeated copies also give the two-sample classifier something to
     find). Same parameters and output as :func:`smote`."""
     rng = np.random.default_rng(random_state)
-    return _per_class(adata, labels_key, n_per_class, layer, lambda _, members, n: members[rng.choice(len(members), n, replace=True)], "copy")
+    return _per_class(
+        adata,
+        labels_key,
+        n_per_class,
+        layer,
+        lambda _, members, n: members[rng.choice(len(members), n, replace=True)],
+        "copy",
+    )

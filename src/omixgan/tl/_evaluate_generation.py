@@ -37,7 +37,9 @@ def _stratified_half(labels: np.ndarray, random_state: int) -> np.ndarray:
 
 
 def _score(train, train_y, reference, reference_y, synthetic, synthetic_y, random_state) -> dict:
-    acc, f1 = metrics.train_synthetic_test_real(synthetic, synthetic_y, reference, reference_y, random_state=random_state)
+    acc, f1 = metrics.train_synthetic_test_real(
+        synthetic, synthetic_y, reference, reference_y, random_state=random_state
+    )
     return {
         "two_sample_auc": metrics.two_sample_auc(reference, synthetic, random_state=random_state),
         "dcr_ratio": metrics.dcr_ratio(train, synthetic, reference),
@@ -51,7 +53,9 @@ def _score(train, train_y, reference, reference_y, synthetic, synthetic_y, rando
     }
 
 
-def _aligned(adata: ad.AnnData, var_names: pd.Index, name: str, layer: str | None = None) -> np.ndarray:
+def _aligned(
+    adata: ad.AnnData, var_names: pd.Index, name: str, layer: str | None = None
+) -> np.ndarray:
     if not adata.var_names.equals(var_names):
         raise ValueError(
             f"{name} must have the training data's features in the same order "
@@ -133,23 +137,51 @@ def evaluate_generation(
         return (X - mean) / sd
 
     def labels(obj):
-        return np.full(obj.n_obs, "all") if labels_key is None else obj.obs[labels_key].astype(str).to_numpy()
+        return (
+            np.full(obj.n_obs, "all")
+            if labels_key is None
+            else obj.obs[labels_key].astype(str).to_numpy()
+        )
 
     X_tr, y_tr = scale(X_train), labels(train)
-    X_ref, y_ref = scale(_aligned(reference, train.var_names, "reference", layer)), labels(reference)
+    X_ref, y_ref = (
+        scale(_aligned(reference, train.var_names, "reference", layer)),
+        labels(reference),
+    )
     rows: dict[str, dict] = {}
 
     if baselines:
         half = _stratified_half(y_ref, random_state)
-        rows["held-out real (control)"] = _score(X_tr, y_tr, X_ref[~half], y_ref[~half], X_ref[half], y_ref[half], random_state)
-        acc, f1 = metrics.train_synthetic_test_real(X_tr, y_tr, X_ref, y_ref, random_state=random_state)
+        rows["held-out real (control)"] = _score(
+            X_tr, y_tr, X_ref[~half], y_ref[~half], X_ref[half], y_ref[half], random_state
+        )
+        acc, f1 = metrics.train_synthetic_test_real(
+            X_tr, y_tr, X_ref, y_ref, random_state=random_state
+        )
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
         baseline_sets = {
-            "class Gaussian": class_gaussian(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
-            "Gaussian copula": class_gaussian(
-                train, labels_key=labels_key, n_per_class=counts, marginals="empirical", layer=layer, random_state=random_state
+            "class Gaussian": class_gaussian(
+                train,
+                labels_key=labels_key,
+                n_per_class=counts,
+                layer=layer,
+                random_state=random_state,
             ),
-            "copy of train": copy_training(train, labels_key=labels_key, n_per_class=counts, layer=layer, random_state=random_state),
+            "Gaussian copula": class_gaussian(
+                train,
+                labels_key=labels_key,
+                n_per_class=counts,
+                marginals="empirical",
+                layer=layer,
+                random_state=random_state,
+            ),
+            "copy of train": copy_training(
+                train,
+                labels_key=labels_key,
+                n_per_class=counts,
+                layer=layer,
+                random_state=random_state,
+            ),
         }
     else:
         baseline_sets = {}
@@ -164,18 +196,28 @@ def evaluate_generation(
 
     table = pd.DataFrame.from_dict(rows, orient="index")[COLUMNS]
     if baselines:
-        table.loc["real train", ["tstr_accuracy", "tstr_macro_f1", "n_samples"]] = [acc, f1, len(X_tr)]
+        table.loc["real train", ["tstr_accuracy", "tstr_macro_f1", "n_samples"]] = [
+            acc,
+            f1,
+            len(X_tr),
+        ]
     table.index.name = "generator"
     return table
 
 
-def _complete(mdata: md.MuData, modalities: list[str], labels_key: str | None, features: dict | None = None) -> tuple[dict, np.ndarray]:
+def _complete(
+    mdata: md.MuData, modalities: list[str], labels_key: str | None, features: dict | None = None
+) -> tuple[dict, np.ndarray]:
     """Per modality, the dense matrix of the samples that have every modality, columns matched
     by name to ``features`` (``{mod: var_names}``, default: as they are); and their labels."""
     names = mdata.obs_names
     for mod in modalities:
         names = names[names.isin(mdata.mod[mod].obs_names)]
-    labels = np.full(len(names), "all") if labels_key is None else mdata.obs.loc[names, labels_key].astype(str).to_numpy()
+    labels = (
+        np.full(len(names), "all")
+        if labels_key is None
+        else mdata.obs.loc[names, labels_key].astype(str).to_numpy()
+    )
     for mod in modalities if features is not None else ():
         absent = features[mod][~features[mod].isin(mdata.mod[mod].var_names)]
         if len(absent) or len(features[mod]) != mdata.mod[mod].n_vars:
@@ -194,7 +236,9 @@ def _cross_correlation_distance(reference: dict, synthetic: dict, modalities: li
         for b in modalities[i + 1 :]:
             for data, sign in ((reference, -1), (synthetic, 1)):
                 pa, pb = data[a].shape[1], data[b].shape[1]
-                block = np.nan_to_num(np.corrcoef(data[a], data[b], rowvar=False)[:pa, pa : pa + pb])
+                block = np.nan_to_num(
+                    np.corrcoef(data[a], data[b], rowvar=False)[:pa, pa : pa + pb]
+                )
                 diffs.append(sign * block)
     blocks = [diffs[k] + diffs[k + 1] for k in range(0, len(diffs), 2)]
     return float(np.sqrt(np.mean(np.concatenate([blk.ravel() for blk in blocks]) ** 2)))
@@ -212,13 +256,18 @@ def _fit_translators(S_tr: dict, modalities: list[str]) -> dict:
     efficient leave-one-out over the same grid as :func:`omixgan.metrics.predict_ridge`.
     """
     source = modalities[0]
-    return {(source, t): RidgeCV(alphas=np.logspace(-2, 5, 29)).fit(S_tr[source], S_tr[t]) for t in modalities[1:]}
+    return {
+        (source, t): RidgeCV(alphas=np.logspace(-2, 5, 29)).fit(S_tr[source], S_tr[t])
+        for t in modalities[1:]
+    }
 
 
 def _translator_r(translators: dict, data: dict) -> dict:
     """Mean per-feature Pearson r between each target and its prediction from the source."""
     return {
-        f"translator_r_{s}_to_{t}": float(np.mean(metrics.per_feature_pearson(data[t], model.predict(data[s]))))
+        f"translator_r_{s}_to_{t}": float(
+            np.mean(metrics.per_feature_pearson(data[t], model.predict(data[s])))
+        )
         for (s, t), model in translators.items()
     }
 
@@ -287,19 +336,30 @@ def evaluate_multiomics_generation(
     """
     if reference is None:
         raise ValueError("reference: pass held-out real samples that no generator saw in training.")
-    for name, obj in (("train", train), ("reference", reference), *((f"synthetic[{k!r}]", v) for k, v in synthetic.items())):
+    for name, obj in (
+        ("train", train),
+        ("reference", reference),
+        *((f"synthetic[{k!r}]", v) for k, v in synthetic.items()),
+    ):
         if not isinstance(obj, md.MuData):
             raise TypeError(f"{name} must be a MuData, got {type(obj).__name__}.")
         check_labels_key(obj, labels_key)
-    common = [m for m in train.mod if m in reference.mod and all(m in s.mod for s in synthetic.values())]
+    common = [
+        m for m in train.mod if m in reference.mod and all(m in s.mod for s in synthetic.values())
+    ]
     modalities = list(modalities) if modalities is not None else common
     missing = [m for m in modalities if m not in common]
     if len(modalities) < 2 or missing:
-        raise ValueError(f"need at least two modalities present in every object; got {modalities}, missing {missing}.")
+        raise ValueError(
+            f"need at least two modalities present in every object; got {modalities}, missing {missing}."
+        )
     X_tr, y_tr = _complete(train, modalities, labels_key)
     features = {m: train.mod[m].var_names for m in modalities}  # every object aligned by name
     X_ref, y_ref = _complete(reference, modalities, labels_key, features)
-    stats = {m: (X_tr[m].mean(axis=0), np.where(X_tr[m].std(axis=0) > 0, X_tr[m].std(axis=0), 1.0)) for m in modalities}
+    stats = {
+        m: (X_tr[m].mean(axis=0), np.where(X_tr[m].std(axis=0) > 0, X_tr[m].std(axis=0), 1.0))
+        for m in modalities
+    }
 
     def scale(data):
         return {m: (data[m] - stats[m][0]) / stats[m][1] for m in modalities}
@@ -318,15 +378,39 @@ def evaluate_multiomics_generation(
         counts = {c: int((y_ref == c).sum()) for c in np.unique(y_ref)}
         gauss, copula = {}, {}
         for m in modalities:
-            adata = ad.AnnData(X_tr[m].astype(np.float32), obs=pd.DataFrame({"label": y_tr}, index=[f"s{i}" for i in range(len(y_tr))]))
-            kind = declared_data_type(train.mod[m]) or infer_data_type(X_tr[m], name=m)  # beta stays in (0, 1)
-            gauss[m] = class_gaussian(adata, labels_key="label", n_per_class=counts, data_type=kind, random_state=random_state).X
-            copula[m] = class_gaussian(
-                adata, labels_key="label", n_per_class=counts, marginals="empirical", data_type=kind, random_state=random_state
+            adata = ad.AnnData(
+                X_tr[m].astype(np.float32),
+                obs=pd.DataFrame({"label": y_tr}, index=[f"s{i}" for i in range(len(y_tr))]),
+            )
+            kind = declared_data_type(train.mod[m]) or infer_data_type(
+                X_tr[m], name=m
+            )  # beta stays in (0, 1)
+            gauss[m] = class_gaussian(
+                adata,
+                labels_key="label",
+                n_per_class=counts,
+                data_type=kind,
+                random_state=random_state,
             ).X
-        order = np.concatenate([rng.choice(np.flatnonzero(y_tr == c), n, replace=True) for c, n in counts.items()])
+            copula[m] = class_gaussian(
+                adata,
+                labels_key="label",
+                n_per_class=counts,
+                marginals="empirical",
+                data_type=kind,
+                random_state=random_state,
+            ).X
+        order = np.concatenate(
+            [rng.choice(np.flatnonzero(y_tr == c), n, replace=True) for c, n in counts.items()]
+        )
         copies = {m: X_tr[m][order] for m in modalities}
-        candidates = {"held-out real (control)": None, **candidates, "class Gaussian per modality": scale(gauss), "Gaussian copula per modality": scale(copula), "copy of train": scale(copies)}
+        candidates = {
+            "held-out real (control)": None,
+            **candidates,
+            "class Gaussian per modality": scale(gauss),
+            "Gaussian copula per modality": scale(copula),
+            "copy of train": scale(copies),
+        }
 
     translators = _fit_translators(S_tr, modalities)
     real_r = float(np.mean(list(_translator_r(translators, S_ref).values())))
@@ -334,17 +418,28 @@ def evaluate_multiomics_generation(
     for name, S_syn in candidates.items():
         ref = S_ref
         if S_syn is None:  # the control: one half of the reference against the other half
-            ref, S_syn = {m: S_ref[m][~half] for m in modalities}, {m: S_ref[m][half] for m in modalities}
+            ref, S_syn = (
+                {m: S_ref[m][~half] for m in modalities},
+                {m: S_ref[m][half] for m in modalities},
+            )
         row = {}
         for m in modalities:
-            row[f"{m}_two_sample_auc"] = metrics.two_sample_auc(ref[m], S_syn[m], random_state=random_state)
+            row[f"{m}_two_sample_auc"] = metrics.two_sample_auc(
+                ref[m], S_syn[m], random_state=random_state
+            )
             row[f"{m}_dcr_ratio"] = metrics.dcr_ratio(S_tr[m], S_syn[m], ref[m])
-        row["joint_two_sample_auc"] = metrics.two_sample_auc(joint(ref), joint(S_syn), random_state=random_state)
+        row["joint_two_sample_auc"] = metrics.two_sample_auc(
+            joint(ref), joint(S_syn), random_state=random_state
+        )
         row["joint_dcr_ratio"] = metrics.dcr_ratio(joint(S_tr), joint(S_syn), joint(ref))
         row["cross_correlation_distance"] = _cross_correlation_distance(ref, S_syn, modalities)
         row.update(_translator_r(translators, S_syn))
-        syn_r = float(np.mean([row[f"translator_r_{modalities[0]}_to_{t}"] for t in modalities[1:]]))
-        row["translator_consistency"] = syn_r / real_r if real_r >= _MIN_REAL_TRANSLATOR_R else np.nan
+        syn_r = float(
+            np.mean([row[f"translator_r_{modalities[0]}_to_{t}"] for t in modalities[1:]])
+        )
+        row["translator_consistency"] = (
+            syn_r / real_r if real_r >= _MIN_REAL_TRANSLATOR_R else np.nan
+        )
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "generator"

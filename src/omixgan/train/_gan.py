@@ -44,7 +44,9 @@ class ValidationScore:
         self.reference_dcr = float(np.median(self.neighbours.kneighbors(self.validation)[0]))
         v = self.validation
         d_vv = _sq_dist(v, v)
-        self.bandwidth = float(np.median(d_vv[np.triu_indices(len(v), 1)])) if len(v) > 1 else float(v.shape[1])
+        self.bandwidth = (
+            float(np.median(d_vv[np.triu_indices(len(v), 1)])) if len(v) > 1 else float(v.shape[1])
+        )
         self.k_vv = _kernel(d_vv, self.bandwidth)
         m = len(v)
         self.vv = (self.k_vv.sum() - np.trace(self.k_vv)) / max(m * (m - 1), 1)
@@ -84,7 +86,9 @@ def classifier_auc(real: list[np.ndarray], generated: list[np.ndarray], seed: in
     X, t = np.vstack([a, b]), np.r_[np.zeros(len(a)), np.ones(len(b))]
     forest = RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed)
     folds = StratifiedKFold(n_splits=min(3, len(a)), shuffle=True, random_state=seed)
-    return float(roc_auc_score(t, cross_val_predict(forest, X, t, cv=folds, method="predict_proba")[:, 1]))
+    return float(
+        roc_auc_score(t, cross_val_predict(forest, X, t, cv=folds, method="predict_proba")[:, 1])
+    )
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -150,7 +154,15 @@ def train_pair(
     ema_params, params = list(ema_net.parameters()), list(raw_generator.parameters())
     device = X.device
     # under DDP every process takes its share of each permutation; batch_size is per process
-    batches = IndexBatches(X.shape[0], config.batch_size, rng, drop_last=True, device=device, rank=fabric.global_rank, world_size=fabric.world_size)
+    batches = IndexBatches(
+        X.shape[0],
+        config.batch_size,
+        rng,
+        drop_last=True,
+        device=device,
+        rank=fabric.global_rank,
+        world_size=fabric.world_size,
+    )
     draw = device_generator(rng, device)
     stream = iter(batches)
 
@@ -168,7 +180,13 @@ def train_pair(
     # the same noise at every evaluation, so snapshots are compared on equal terms
     selection_noise = noise(SELECTION_SAMPLES)
     start_score, start_dcr = _scored(evaluate, ema_net, selection_noise)
-    history = {"step": [0], "critic_loss": [np.nan], "generator_loss": [np.nan], "score": [start_score], "dcr_ratio": [start_dcr]}
+    history = {
+        "step": [0],
+        "critic_loss": [np.nan],
+        "generator_loss": [np.nan],
+        "score": [start_score],
+        "dcr_ratio": [start_dcr],
+    }
     best_state, best_score, best_step = None, start_score * (1 - MIN_IMPROVEMENT), 0
     start_auc = None
     for step in range(1, config.max_steps + 1):
@@ -183,7 +201,9 @@ def train_pair(
                 # through the unwrapped critic: Fabric's wrapper forbids the inner autograd.grad
                 # under mixed precision; autocast is applied here instead
                 with fabric.autocast():
-                    loss_c = loss_c + config.gp_weight * gradient_penalty(critic_net.module, real, fake, yb, draw)
+                    loss_c = loss_c + config.gp_weight * gradient_penalty(
+                        critic_net.module, real, fake, yb, draw
+                    )
             opt_c.zero_grad(set_to_none=True)
             fabric.backward(loss_c)
             opt_c.step()
@@ -216,7 +236,9 @@ def train_pair(
                 if _confirmed(confirm, ema_net, selection_noise) <= start_auc - confirm_margin:
                     best_score, best_step = current, step
                     best_state = copy.deepcopy(ema_net.state_dict())
-            progress_bar.set_postfix(score=f"{current:.3g}", start=f"{start_score:.3g}", refresh=False)
+            progress_bar.set_postfix(
+                score=f"{current:.3g}", start=f"{start_score:.3g}", refresh=False
+            )
         progress_bar.update(1)
     raw_generator.load_state_dict(best_state if best_state is not None else start_state)
     history["best_step"] = [best_step]

@@ -38,10 +38,16 @@ class OnDiskMatrix:
         How the data is named in error messages.
     """
 
-    def __init__(self, adata, *, buffer_mb: float = POOLED_BLOCKS * PASS_MB, name: str = "the data"):
+    def __init__(
+        self, adata, *, buffer_mb: float = POOLED_BLOCKS * PASS_MB, name: str = "the data"
+    ):
         if not getattr(adata, "isbacked", False):
             raise TypeError("OnDiskMatrix needs an AnnData opened with backed='r'.")
-        if not (isinstance(buffer_mb, (int, float)) and not isinstance(buffer_mb, bool) and buffer_mb > 0):
+        if not (
+            isinstance(buffer_mb, (int, float))
+            and not isinstance(buffer_mb, bool)
+            and buffer_mb > 0
+        ):
             raise ValueError(f"buffer_mb must be a positive number, got {buffer_mb!r}.")
         self.matrix = adata.X
         self.obs_names = pd.Index(adata.obs_names)
@@ -85,7 +91,9 @@ class OnDiskMatrix:
         return np.concatenate(parts)
 
 
-def fit_pipeline_on_disk(disk: OnDiskMatrix, data_type: str | None, modality: str | None = None) -> tuple[Pipeline, str]:
+def fit_pipeline_on_disk(
+    disk: OnDiskMatrix, data_type: str | None, modality: str | None = None
+) -> tuple[Pipeline, str]:
     """The model pipeline of :func:`~omixgan.model._base.default_pipeline`, fitted in two passes
     over the blocks (range, then mean and spread in float64) instead of on the whole matrix."""
     lo, hi = np.inf, -np.inf
@@ -122,7 +130,19 @@ class OnDiskBatches:
     the same number of batches.
     """
 
-    def __init__(self, disk: OnDiskMatrix, pipeline: Pipeline, batch_size: int, rng: torch.Generator, *, exclude: np.ndarray, device, key: str = "X", rank: int = 0, world_size: int = 1):
+    def __init__(
+        self,
+        disk: OnDiskMatrix,
+        pipeline: Pipeline,
+        batch_size: int,
+        rng: torch.Generator,
+        *,
+        exclude: np.ndarray,
+        device,
+        key: str = "X",
+        rank: int = 0,
+        world_size: int = 1,
+    ):
         self.disk, self.pipeline, self.rng, self.device, self.key = disk, pipeline, rng, device, key
         self.batch_size = int(batch_size)
         self.rank, self.world_size = rank, world_size
@@ -131,7 +151,9 @@ class OnDiskBatches:
         starts = np.asarray(disk.starts)
         self.rows_per_block = np.array([self.keep[s : s + disk.block_rows].sum() for s in starts])
         if len(starts) < world_size:
-            raise ValueError(f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; lower buffer_mb.")
+            raise ValueError(
+                f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; lower buffer_mb."
+            )
 
     def _shares(self) -> list[np.ndarray]:
         order = torch.randperm(len(self.rows_per_block), generator=self.rng).numpy()
@@ -161,10 +183,14 @@ class OnDiskBatches:
             for k in range(n_full):
                 if done == n_batches:
                     return
-                rows = torch.from_numpy(pool[order[k * self.batch_size : (k + 1) * self.batch_size]]).to(self.device, non_blocking=True)
+                rows = torch.from_numpy(
+                    pool[order[k * self.batch_size : (k + 1) * self.batch_size]]
+                ).to(self.device, non_blocking=True)
                 yield {self.key: rows}, {self.key: torch.ones(len(rows), device=self.device)}
                 done += 1
-            carry = pool[order[n_full * self.batch_size :]]  # too few for a batch: into the next pool
+            carry = pool[
+                order[n_full * self.batch_size :]
+            ]  # too few for a batch: into the next pool
 
 
 def validation_rows(n_obs: int, fraction: float, seed: int, maximum: int = 2048) -> np.ndarray:
@@ -172,4 +198,8 @@ def validation_rows(n_obs: int, fraction: float, seed: int, maximum: int = 2048)
     (a few thousand rows estimate a validation error well; more would only cost memory: they are
     kept in memory)."""
     n_val = min(int(round(fraction * n_obs)), maximum)
-    return np.sort(np.random.default_rng(seed).choice(n_obs, size=n_val, replace=False)) if n_val else np.empty(0, dtype=np.int64)
+    return (
+        np.sort(np.random.default_rng(seed).choice(n_obs, size=n_val, replace=False))
+        if n_val
+        else np.empty(0, dtype=np.int64)
+    )
