@@ -2,8 +2,10 @@
 #   make demo   - the main job on the bundled data
 #   make test   - the test suite
 VENV ?= .venv
-# the CPU build of torch; a GPU user installs their CUDA build into .venv first (see README)
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# Extra package index for the CPU build of torch, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# where PyPI would give a CUDA build; empty by default, because machines without that index
+# (offline mirrors, CI here) must still install. A GPU user installs their CUDA build first.
+TORCH_INDEX ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.omixgan-installed
 
@@ -36,6 +38,6 @@ dist: $(STAMP)
 # (see README) and this step keeps it.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0" --extra-index-url $(TORCH_INDEX)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0" $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
