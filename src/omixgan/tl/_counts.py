@@ -30,7 +30,7 @@ def count_gaussian(
     Steps: log-normalise the counts (per 10,000, log1p); fit a PCA (``n_pcs``) on all given
     cells; per type, a Gaussian with the type's mean and Ledoit-Wolf shrunk covariance in that
     space, *calibrated* so that its cells, once decoded to counts, have that mean and covariance
-    (the step to counts adds noise of its own; see :class:`~omixgan.pp._countspace.CountSpace`);
+    (the step to counts adds noise of its own; see :doc:`/user_guide/counts`);
     draw points from it, map them back to genes (negative values set to 0, renormalised to
     10,000), draw each new cell's library size from the type's real library sizes (scGAN's
     library-size handling) and round the profile to whole counts with :func:`dither_counts`,
