@@ -526,6 +526,11 @@ class OmicsGAN(_GANModel):
             f"{loss}) on {'modality ' + repr(modality) if modality else 'AnnData'}: {source.n_obs} samples x "
             f"{source.n_vars} features, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
         )
+        if self.data_type_ == "counts":  # --- counts: say where the GAN works
+            self._model_summary_string += (
+                f"; counts modelled in {n_features} principal components of their "
+                "log-normalised values"
+            )
         self.init_params_ = self._get_init_params(locals())
 
     # --- setup ----------------------------------------------------------------------------------
