@@ -111,3 +111,31 @@ def test_calibrated_gaussian_decodes_to_the_real_mean_and_covariance():
             errors(plain, mean, cov),
         )
         assert cov_cal < 0.7 * cov_plain and mean_cal < mean_plain
+
+
+def test_multiomicsgan_on_rna_and_protein_counts_pairs_the_libraries():
+    import mudata as md
+
+    rna = _cells(n=120, g=30)
+    rng = np.random.default_rng(1)
+    # protein depth follows the RNA depth of the same cell (a large cell has more of both)
+    depth = np.asarray(rna.X.sum(axis=1)).ravel()
+    prot_X = rng.poisson(np.outer(depth / 50, rng.uniform(0.5, 2.0, size=5))).astype(np.float32)
+    prot = ad.AnnData(
+        X=prot_X, obs=rna.obs.copy(), var=pd.DataFrame(index=[f"p{j}" for j in range(5)])
+    )
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.MultiOmicsGAN.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    gan = og.models.MultiOmicsGAN(mdata, n_pcs=4)
+    assert gan.data_types_ == {"rna": "counts", "prot": "counts"}
+    assert gan.module_config_["n_input"] == 8
+    gan.train(max_steps=10, eval_every=5, progress_bar=False)
+    syn = gan.sample({"A": 60, "B": 60}, seed=0)
+    for mod in ("rna", "prot"):
+        X = syn[mod].X
+        assert (X >= 0).all() and np.array_equal(X, np.round(X))
+        np.testing.assert_array_equal(syn[mod].layers["counts"], X)
+    # both depths of a new cell come from one real cell: they stay correlated
+    r = np.corrcoef(syn["rna"].X.sum(axis=1), syn["prot"].X.sum(axis=1))[0, 1]
+    assert r > 0.8

@@ -39,3 +39,35 @@ def decode_counts(state: dict, Z: np.ndarray, labels: np.ndarray, seed: int | No
     rounding drawn from ``seed``)."""
     rng = np.random.default_rng(seed)
     return CountSpace.from_state(state).decode_classes(Z.astype(np.float64), labels, rng)
+
+
+# --- MultiOmicsGAN: several count modalities of the same cells ---------------------------------
+
+
+def class_libraries(libraries: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Per class, the library sizes of its cells, one column per count modality (``libraries``:
+    ``{modality: per-cell library}``), kept in pairs: a cell's RNA and protein depths go together
+    (a large cell has more of both), so a new cell takes all of them from one real cell."""
+    labels = np.asarray(labels).astype(str)
+    table = np.column_stack(list(libraries.values()))
+    return {c: table[labels == c] for c in np.unique(labels)}
+
+
+def draw_class_libraries(
+    per_class: dict[str, np.ndarray], labels: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One real cell's library sizes (all count modalities) for every row of ``labels``."""
+    labels = np.asarray(labels).astype(str)
+    first = next(iter(per_class.values()))
+    out = np.zeros((len(labels), first.shape[1]))
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        out[rows] = per_class[c][rng.integers(0, len(per_class[c]), size=len(rows))]
+    return out
+
+
+def decode_with_libraries(
+    state: dict, Z: np.ndarray, library: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Whole counts of generated coordinates ``Z`` with the given library sizes."""
+    return CountSpace.from_state(state).decode(Z.astype(np.float64), library, rng)
