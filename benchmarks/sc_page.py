@@ -16,6 +16,7 @@ GENERATION_ORDER = [
     "scVI posterior samples",
     "omixgan",
     "omixgan count Gaussian",
+    "omixgan OmicsGAN",
 ]
 
 
@@ -31,6 +32,7 @@ def _ms(series: pd.Series, digits: int = 3) -> str:
 NAMES = {
     "omixgan": "omixgan `CountVAE`",
     "omixgan count Gaussian": "omixgan `tl.count_gaussian`",
+    "omixgan OmicsGAN": "omixgan `OmicsGAN` (counts)",
 }
 
 

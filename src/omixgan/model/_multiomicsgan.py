@@ -8,12 +8,20 @@ import numpy as np
 from ..io._course import make_mudata
 from ..module._gan import LOSSES
 from ..pp import Pipeline
+from ..pp._countspace import N_PCS, n_components
 from ._base import (
     check_labels_key,
     check_modality_list,
     default_pipeline,
     register,
     synthetic_adata,
+)
+from ._gan_counts import (
+    check_count_data,
+    class_libraries,
+    decode_with_libraries,
+    draw_class_libraries,
+    fit_count_space,
 )
 from ._omicsgan import MARGINALS, MIN_CLASS_SIZE, _GANModel, check_class_sizes
 
@@ -35,7 +43,13 @@ class MultiOmicsGAN(_GANModel):
     per_class, marginals, loss, rank, n_hidden, n_layers
         As in :class:`~omixgan.models.OmicsGAN`, over the modalities joined.
     data_types
-        ``{modality: "beta" | "gaussian"}``; missing entries are inferred.
+        ``{modality: "beta" | "gaussian" | "counts"}``; missing entries are inferred (raw counts,
+        e.g. CITE-seq RNA and antibody tags, are detected as ``"counts"``). A count modality is
+        modelled in the principal components (``n_pcs``) of its log-normalised counts, as in
+        :class:`~omixgan.models.OmicsGAN`, and sampled as whole counts; a new cell takes the
+        library sizes of all its count modalities from one real cell of its class.
+    n_pcs
+        Principal components per count modality.
     """
 
     def __init__(
@@ -48,6 +62,7 @@ class MultiOmicsGAN(_GANModel):
         n_hidden: int = 256,
         n_layers: int = 2,
         data_types: dict | None = None,
+        n_pcs: int = N_PCS,
     ):
         if not isinstance(mdata, md.MuData):
             raise TypeError(f"MultiOmicsGAN needs a MuData, got {type(mdata).__name__}.")
@@ -69,16 +84,22 @@ class MultiOmicsGAN(_GANModel):
         self.var_names_ = {
             mod: mdata.mod[mod].var_names.to_numpy(dtype=str) for mod in self.modalities
         }
-        n_inputs = [len(self.var_names_[m]) for m in self.modalities]
-        self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
         # how each modality is modelled is decided here (shown in the summary); fitted in train()
-        self.data_types_ = {
-            m: default_pipeline(
-                self._matrix(mdata.mod[m][names], m), data_types.get(m), m, mdata.mod[m]
-            )[1]
-            for m in self.modalities
-        }
+        self.data_types_, self.n_pcs, n_inputs = {}, n_pcs, []
+        for m in self.modalities:
+            X = self._matrix(mdata.mod[m][names], m)
+            if data_types.get(m) == "counts":  # checked first: the message names data_type
+                check_count_data(X, mdata.mod[m][names])
+            self.data_types_[m] = default_pipeline(X, data_types.get(m), m, mdata.mod[m])[1]
+            if self.data_types_[m] == "counts":  # --- counts: principal components
+                check_count_data(X, mdata.mod[m][names])
+                n_inputs.append(n_components(n_pcs, *X.shape))
+            else:
+                n_inputs.append(X.shape[1])
+        self.widths_ = dict(zip(self.modalities, n_inputs))
+        self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
         self.pipeline_state_, self.marginals_ = None, None
+        self.count_space_state_, self.count_libraries_ = None, None
         self._model_summary_string = (
             f"MultiOmicsGAN (joint Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
             f"{loss}) on {', '.join(f'{m} ({d})' for m, d in zip(self.modalities, n_inputs))}: "
@@ -133,14 +154,21 @@ class MultiOmicsGAN(_GANModel):
 
     def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)
-        blocks, self.pipeline_state_ = [], {}
+        labels = self._labels(self.adata, names)
+        blocks, self.pipeline_state_, self.count_space_state_, libraries = [], {}, {}, {}
         for mod in self.modalities:
             self._check_features(self.adata, mod, self.var_names_[mod])
             X = self._matrix(self.adata.mod[mod][names], mod)
+            if self.data_types_[mod] == "counts":  # --- counts: calibrated principal space
+                Z, self.count_space_state_[mod] = fit_count_space(X, labels, self.n_pcs)
+                blocks.append(Z)
+                libraries[mod] = X.sum(axis=1)
+                continue
             pipeline, _ = default_pipeline(X, str(self.data_types_[mod]), mod, self.adata.mod[mod])
             blocks.append(pipeline.fit_transform(X).astype(np.float64))
             self.pipeline_state_[mod] = pipeline.state()
-        return np.hstack(blocks), self._labels(self.adata, names)
+        self.count_libraries_ = class_libraries(libraries, labels) if libraries else None
+        return np.hstack(blocks), labels
 
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> md.MuData:
         """Generate new multi-omics samples in the data's original units.
@@ -155,17 +183,33 @@ class MultiOmicsGAN(_GANModel):
         Returns
         -------
         MuData with the registered modalities (their ``var_names``), ``obs[labels_key]`` and
-        ``obs["synthetic"] = True`` on the MuData and on every modality.
+        ``obs["synthetic"] = True`` on the MuData and on every modality; count modalities as whole
+        counts (also in ``.layers["counts"]``).
         """
         Z, labels = self._generate(n_per_class, seed)
-        mods, start = {}, 0
+        rng = np.random.default_rng(seed)
+        libraries = (
+            None
+            if self.count_libraries_ is None
+            else draw_class_libraries(self.count_libraries_, labels, rng)
+        )
+        mods, start, n_counts = {}, 0, 0
         for mod in self.modalities:
-            width = len(self.var_names_[mod])
-            X = Pipeline.from_state(self.pipeline_state_[mod]).inverse(Z[:, start : start + width])
+            width = self.widths_[mod]
+            block = Z[:, start : start + width]
             start += width
+            if self.data_types_[mod] == "counts":  # --- counts: the paired libraries
+                X = decode_with_libraries(
+                    self.count_space_state_[mod], block, libraries[:, n_counts], rng
+                )
+                n_counts += 1
+            else:
+                X = Pipeline.from_state(self.pipeline_state_[mod]).inverse(block)
             mods[mod] = synthetic_adata(
                 X, labels, self.var_names_[mod], self.labels_key, prefix="gan"
             )
+            if self.data_types_[mod] == "counts":
+                mods[mod].layers["counts"] = mods[mod].X.copy()
         out = make_mudata(mods)
         out.obs = mods[self.modalities[0]].obs.copy()
         return out

@@ -10,6 +10,7 @@ import torch
 
 from ..module._gan import LOSSES, MAX_RANK, EmpiricalMarginals, GANModule, shrinkage_factor
 from ..pp import Pipeline
+from ..pp._countspace import N_PCS, n_components
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._gan import GANTrainConfig, ValidationScore, classifier_auc, train_pair
@@ -22,6 +23,7 @@ from ._base import (
     resolve_counts,
     synthetic_adata,
 )
+from ._gan_counts import check_count_data, decode_counts, fit_count_space
 
 #: ``per_class=None`` trains one residual per class when every class has at least this many
 #: samples; below it one conditional residual shares strength across classes (a residual learned
@@ -456,8 +458,15 @@ class OmicsGAN(_GANModel):
     n_layers
         Hidden layers of residual and critic.
     data_type
-        ``"beta"`` (values in [0, 1], modelled in logit space), ``"gaussian"`` or None (inferred:
-        ``"beta"`` when every value lies in [0, 1]).
+        ``"beta"`` (values in [0, 1], modelled in logit space), ``"gaussian"``, ``"counts"`` or
+        None (inferred, see :func:`~omixgan.pp.resolve_data_type`: non-negative whole numbers
+        are ``"counts"``). Counts (raw UMI counts of single cells, scGAN-style) are modelled in
+        the principal space (``n_pcs``) of the log-normalised counts (per 10,000, log1p), where
+        each class starts at a Gaussian calibrated so that its cells, decoded to counts, have
+        the real cells' mean and covariance there; samples are whole, non-negative counts with
+        library sizes drawn from the class's real cells (see :doc:`/user_guide/counts`).
+    n_pcs
+        Principal components of the log-normalised counts the GAN works in (``"counts"`` only).
 
     Examples
     --------
@@ -478,32 +487,50 @@ class OmicsGAN(_GANModel):
         n_hidden: int = 256,
         n_layers: int = 2,
         data_type: str | None = None,
+        n_pcs: int = N_PCS,
     ):
         super().__init__(adata)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
         if marginals not in MARGINALS:
             raise ValueError(f"marginals must be one of {MARGINALS}, got {marginals!r}.")
-        if data_type not in (None, "beta", "gaussian"):
-            raise ValueError(f"data_type must be 'beta', 'gaussian' or None, got {data_type!r}.")
+        if data_type not in (None, "beta", "gaussian", "counts"):
+            raise ValueError(
+                f"data_type must be 'beta', 'gaussian', 'counts' or None, got {data_type!r}."
+            )
         modality = self.modalities[0] if self.modalities else None
         source = self._modality_adata(adata, modality)
         labels = self._labels(adata, source.obs_names)
         check_class_sizes(labels, MIN_CLASS_SIZE)
         self.loss, self.marginals, self.data_type = loss, marginals, data_type
-        self._init_module(self._n_vars(modality), labels, per_class, n_hidden, n_layers, rank)
-        self.var_names_ = source.var_names.to_numpy(dtype=str)
         # how the modality is modelled is decided here (a choice, shown in the summary); the
         # transform itself is fitted in train()
-        _, self.data_type_ = default_pipeline(
-            self._matrix(source, modality), data_type, modality, source
-        )
-        self.pipeline_state_, self.marginals_ = None, None
+        X = self._matrix(source, modality)
+        if data_type == "counts":  # checked first, so that the message names this argument
+            check_count_data(X, source)
+        _, self.data_type_ = default_pipeline(X, data_type, modality, source)
+        # --- counts: the GAN works in the count space's principal components
+        self.n_pcs = n_pcs
+        if self.data_type_ == "counts":
+            if data_type is None:  # detected: cells without any count are refused here too
+                check_count_data(X, source)
+            n_features = n_components(n_pcs, *X.shape)
+        else:
+            n_features = self._n_vars(modality)
+        del X
+        self._init_module(n_features, labels, per_class, n_hidden, n_layers, rank)
+        self.var_names_ = source.var_names.to_numpy(dtype=str)
+        self.pipeline_state_, self.marginals_, self.count_space_state_ = None, None, None
         self._model_summary_string = (
             f"OmicsGAN (Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
             f"{loss}) on {'modality ' + repr(modality) if modality else 'AnnData'}: {source.n_obs} samples x "
             f"{source.n_vars} features, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
         )
+        if self.data_type_ == "counts":  # --- counts: say where the GAN works
+            self._model_summary_string += (
+                f"; counts modelled in {n_features} principal components of their "
+                "log-normalised values"
+            )
         self.init_params_ = self._get_init_params(locals())
 
     # --- setup ----------------------------------------------------------------------------------
@@ -561,10 +588,14 @@ class OmicsGAN(_GANModel):
         source = self._modality_adata(self.adata, modality)
         self._check_features(self.adata, modality, self.var_names_)
         X = self._matrix(source, modality)
+        labels = self._labels(self.adata, source.obs_names)
+        if self.data_type_ == "counts":
+            Z, self.count_space_state_ = fit_count_space(X, labels, self.n_pcs)
+            return Z, labels
         pipeline, _ = default_pipeline(X, str(self.data_type_), modality, source)
         Z = pipeline.fit_transform(X).astype(np.float64)
         self.pipeline_state_ = pipeline.state()
-        return Z, self._labels(self.adata, source.obs_names)
+        return Z, labels
 
     # --- sampling -------------------------------------------------------------------------------
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> ad.AnnData:
@@ -580,8 +611,15 @@ class OmicsGAN(_GANModel):
         Returns
         -------
         AnnData with the modality's ``var_names``, ``obs[labels_key]`` (categorical) and
-        ``obs["synthetic"] = True``; methylation beta values stay in (0, 1).
+        ``obs["synthetic"] = True``; methylation beta values stay in (0, 1); counts are whole
+        and non-negative, in ``.X`` and ``.layers["counts"]`` (normalise them like real cells
+        before any comparison).
         """
         Z, labels = self._generate(n_per_class, seed)
+        if self.data_type_ == "counts":
+            X = decode_counts(self.count_space_state_, Z, labels, seed)
+            out = synthetic_adata(X, labels, self.var_names_, self.labels_key, prefix="gan")
+            out.layers["counts"] = out.X.copy()
+            return out
         X = Pipeline.from_state(self.pipeline_state_).inverse(Z)
         return synthetic_adata(X, labels, self.var_names_, self.labels_key, prefix="gan")
