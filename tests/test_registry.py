@@ -152,5 +152,5 @@ def test_anndata_model_refuses_a_mudata_and_a_missing_layer():
     with pytest.raises(KeyError, match=r"layer 'data' \(from setup\) not found"):
         vae.get_latent_representation(_adata())
     codes = vae.get_latent_representation(adata[:5].copy())
-    # Same rows, but a 5-row batch may use other BLAS kernels than the full one: equal to float32 rounding.
+    # A 5-row batch may use other BLAS kernels than the full one: equal to float32 rounding.
     np.testing.assert_allclose(codes, vae.get_latent_representation()[:5], rtol=1e-6, atol=1e-7)
