@@ -219,6 +219,13 @@ class OmixModel(BaseModelClass):
         status = "trained" if self.is_trained_ else "not trained yet"
         return f"{self._model_summary_string}\n{self._data_type_summary()}Training status: {status}"
 
+    def _require_trained(self) -> None:
+        """A RuntimeError naming the model class when it has been neither trained nor loaded."""
+        self._check_if_trained(
+            warn=False,
+            message=f"this {type(self).__name__} is not trained yet: call train() first.",
+        )
+
     def _data_type_summary(self) -> str:
         """One line per modality: how it is modelled and why (see ``resolve_data_type``)."""
         types = getattr(self, "data_types_", None)
@@ -461,6 +468,16 @@ class OmixModel(BaseModelClass):
             _raise_feature_mismatch(modality, expected, given)
 
     # --- save / load -------------------------------------------------------------------------
+    def save(self, dir_path: str, *args, **kwargs) -> None:
+        """Save the trained model to ``dir_path`` (scvi-tools'
+        :meth:`~scvi.model.base.BaseModelClass.save`; same arguments).
+
+        An untrained model is refused: it holds nothing fitted, and loading it would give a
+        model whose outputs are random weights.
+        """
+        self._require_trained()
+        super().save(dir_path, *args, **kwargs)
+
     @classmethod
     def load(
         cls,

@@ -319,9 +319,7 @@ class CountVAE(OmixModel):
         """Posterior means of the latent code of every cell (rows in the source's order); store
         them in ``.obsm`` yourself, e.g.
         ``adata.obsm["X_countvae"] = model.get_latent_representation()``."""
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         X, _ = self._source_counts(self.adata if adata is None else adata)
         with torch.no_grad():
             return self.module.encode(torch.from_numpy(X))[0].numpy()
@@ -334,9 +332,7 @@ class CountVAE(OmixModel):
         ``library_size="observed"``: each cell's own library (expected counts, same depth as the
         data); a number: every cell at that depth (e.g. ``1e4`` for counts per 10,000).
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         X, _ = self._source_counts(self.adata if adata is None else adata)
         x = torch.from_numpy(X)
         if library_size == "observed":
@@ -377,9 +373,7 @@ class CountVAE(OmixModel):
         in the source's ``obs_names`` order. The blend is a weighted mean of log1p values
         (decoder's expected counts, neighbours' measured counts, linear map), returned as counts.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         mods = self.modalities or []
         if len(mods) < 2:
             raise ValueError(
@@ -427,9 +421,7 @@ class CountVAE(OmixModel):
         AnnData of only the new cells: counts in ``.X`` (float32, whole numbers) and
         ``.layers["counts"]``, ``obs[labels_key]``, ``obs["synthetic"] = True``.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         counts = resolve_counts(n_per_class, np.unique(self.train_labels_))
         rng = np.random.default_rng(seed)
         gen = torch.Generator()

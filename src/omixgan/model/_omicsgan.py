@@ -388,9 +388,7 @@ class _GANModel(OmixModel):
 
     def _generate(self, n_per_class, seed) -> tuple[np.ndarray, np.ndarray]:
         """Pipeline-space rows and their labels, ``n_per_class`` per class."""
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() before sample()."
-        )
+        self._require_trained()
         counts = resolve_counts(n_per_class, self.classes_)
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))

@@ -96,15 +96,26 @@ def fit_pipeline_on_disk(
 ) -> tuple[Pipeline, str]:
     """The model pipeline of :func:`~omixgan.model._base.default_pipeline`, fitted in two passes
     over the blocks (range, then mean and spread in float64) instead of on the whole matrix."""
+    data_type = data_type_on_disk(disk, data_type, modality)
+    return fit_typed_pipeline_on_disk(disk, data_type), data_type
+
+
+def data_type_on_disk(disk: OnDiskMatrix, data_type: str | None, modality: str | None = None):
+    """The data type of :func:`~omixgan.pp.resolve_data_type` from one pass over the blocks: the
+    declared type, else the name with the value range (two values stand in for the matrix)."""
     lo, hi = np.inf, -np.inf
     for _, X in disk.blocks():
         if X.size:
             lo, hi = min(lo, float(np.nanmin(X))), max(hi, float(np.nanmax(X)))
-    # the declared type, else the name with the range (two values stand in for the matrix)
-    # (counts are not detected from a range: two whole numbers do not make a count matrix)
-    data_type = resolve_data_type(
+    # counts are not detected from a range: two whole numbers do not make a count matrix
+    return resolve_data_type(
         np.array([[lo], [hi]], dtype=np.float64), data_type, name=modality, detect_counts=False
     )
+
+
+def fit_typed_pipeline_on_disk(disk: OnDiskMatrix, data_type: str) -> Pipeline:
+    """The default pipeline of a resolved ``data_type``, its z-score fitted in one pass over the
+    blocks (mean and spread in float64)."""
     pipeline = Pipeline.default_for(None, data_type)
     *stateless, standardize = pipeline.steps
     assert isinstance(standardize, Standardize), "the default pipelines end in a z-score"
@@ -118,7 +129,7 @@ def fit_pipeline_on_disk(
     mean = total / disk.n_obs
     std = np.sqrt(np.clip(squares / disk.n_obs - mean**2, 0, None))
     standardize.params = {"mean": mean, "std": std}
-    return pipeline, data_type
+    return pipeline
 
 
 class OnDiskBatches:
