@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 
 import omixgan as og
+from omixgan._utils import check_counts, check_dense_fits, is_count_matrix
 from omixgan.module._counts import (
     CountDecoder,
     library_size_normalise,
@@ -19,7 +20,6 @@ from omixgan.module._counts import (
     log_zinb,
     sample_nb,
 )
-from omixgan.pp._counts import check_counts, check_dense_fits, is_count_matrix
 
 
 def _counts(n=160, g=30, p=4, seed=0):

@@ -11,8 +11,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..io._course import make_mudata
-from ..metrics._translation import conformal_quantile, conformal_scores
+from .._utils import (
+    check_labels_key,
+    check_modalities,
+    check_modality_list,
+    make_mudata,
+    synthetic_adata,
+)
+from ..metrics import conformal_quantile, conformal_scores
 from ..module._vae import VAEEnsembleModule, product_of_experts, source_sets
 from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
@@ -27,15 +33,7 @@ from ..train._ondisk import (
     validation_rows,
 )
 from ..train._vae import ResidentBatches, VAETrainConfig, train_vae, validation_error
-from ._base import (
-    OmixModel,
-    check_labels_key,
-    check_modalities,
-    check_modality_list,
-    default_pipeline,
-    register,
-    synthetic_adata,
-)
+from ._base import OmixModel, default_pipeline, register
 
 _ARCHITECTURE_DOC = """
     n_latent

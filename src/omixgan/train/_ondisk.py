@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..pp import Pipeline
-from ..pp._transforms import Standardize, resolve_data_type
+from .._utils import to_dense
+from ..pp import Pipeline, Standardize, resolve_data_type
 
 #: Blocks pooled and shuffled together: rows of one block are neighbours in the file (often
 #: sorted by batch or class), so a mini-batch should mix several blocks.
@@ -61,17 +61,18 @@ class OnDiskMatrix:
         return range(0, self.n_obs, self.block_rows)
 
     def block(self, start: int) -> np.ndarray:
-        """Rows ``start`` to ``start + block_rows`` as dense float32; an error names a sample with NaN."""
+        """Rows ``start`` to ``start + block_rows`` as dense float32; an error names a sample
+        with NaN."""
         stop = min(start + self.block_rows, self.n_obs)
-        X = self.matrix[start:stop]
-        X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
+        X = to_dense(self.matrix[start:stop])
         bad = np.isnan(X).any(axis=1)
         if bad.any():
             rows = start + np.flatnonzero(bad)
+            names = ", ".join(map(str, self.obs_names[rows[:3]]))
             raise ValueError(
-                f"{self.name} has missing values (NaN) in sample(s) {', '.join(map(str, self.obs_names[rows[:3]]))}"
-                f"{' and others' if len(rows) > 3 else ''} (on disk, rows {rows[0]}...). Models need complete "
-                "data: fill them with omixgan.pp.impute_mean or drop those samples."
+                f"{self.name} has missing values (NaN) in sample(s) {names}"
+                f"{' and others' if len(rows) > 3 else ''} (on disk, rows {rows[0]}...). Models "
+                "need complete data: fill them with omixgan.pp.impute_mean or drop those samples."
             )
         return X
 
@@ -163,7 +164,8 @@ class OnDiskBatches:
         self.rows_per_block = np.array([self.keep[s : s + disk.block_rows].sum() for s in starts])
         if len(starts) < world_size:
             raise ValueError(
-                f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; lower buffer_mb."
+                f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; "
+                "lower buffer_mb."
             )
 
     def _shares(self) -> list[np.ndarray]:
