@@ -234,7 +234,7 @@ def raise_feature_mismatch(modality, expected: np.ndarray, given: np.ndarray):
 #: samples; below it one conditional residual shares strength across classes (a residual learned
 #: from a few dozen samples of one class memorises them). :func:`omixgan.tl.oversample` asks the
 #: same when it chooses a GAN per class.
-PER_CLASS_MIN_SAMPLES = 100
+MIN_SAMPLES_PER_CLASS = 100
 
 
 def resolve_counts(n_per_class: int | dict, classes: Sequence[str]) -> dict[str, int]:

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from .._utils import (
-    PER_CLASS_MIN_SAMPLES,
+    MIN_SAMPLES_PER_CLASS,
     EmpiricalMarginals,
     check_labels_key,
     check_modalities,
@@ -44,7 +44,7 @@ def check_class_sizes(labels: np.ndarray, minimum: int, hint: str = "") -> None:
 
 def resolve_per_class(per_class: bool | None, labels: np.ndarray) -> bool:
     if per_class is None:
-        return bool(pd.Series(labels).value_counts().min() >= PER_CLASS_MIN_SAMPLES)
+        return bool(pd.Series(labels).value_counts().min() >= MIN_SAMPLES_PER_CLASS)
     if not isinstance(per_class, bool):
         raise TypeError(f"per_class must be True, False or None (automatic), got {per_class!r}.")
     return per_class

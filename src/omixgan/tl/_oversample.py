@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import (
-    PER_CLASS_MIN_SAMPLES,
+    MIN_SAMPLES_PER_CLASS,
     check_labels_key,
     check_modalities,
     check_unique_names,
@@ -99,7 +99,7 @@ def oversample(
         if model is not None:
             _check_model_features(model, adata, modality)
         if model is None:
-            per_class = bool(sizes.min() >= PER_CLASS_MIN_SAMPLES)
+            per_class = bool(sizes.min() >= MIN_SAMPLES_PER_CLASS)
             # per-class GANs are independent: train only those of the classes that grow
             fit_on = (
                 adata[adata.obs[labels_key].astype(str).isin(needed)].copy()
