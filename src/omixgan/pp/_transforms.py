@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+# DataType is also reached here by models saved before it moved to _utils (pickled by this path)
 from .._utils import DATA_TYPE_KEY, DataType, check_counts, is_count_matrix, row_blocks
 
 #: Beta values are clipped to [eps, 1 - eps] before the logit: 0 and 1 occur in real arrays
