@@ -35,6 +35,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 import omixgan as og
+from omixgan._utils import make_mudata
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -75,7 +76,7 @@ def _smote_joint(train, labels_key, counts, modalities):
             var=train[m].var[[]].copy(),
         )
         start += width
-    out = og.io._course.make_mudata(mods)
+    out = make_mudata(mods)
     out.obs = new.obs.copy()
     return out
 
@@ -93,7 +94,7 @@ def _independent_gans(train, labels_key, counts, modalities, seconds):
         gan.train(seed=SEED, progress_bar=False)
         seconds[m] = time.perf_counter() - start
         mods[m] = gan.sample(counts, seed=SEED)
-    out = og.io._course.make_mudata(mods)
+    out = make_mudata(mods)
     out.obs = mods[modalities[0]].obs.copy()
     return out
 
@@ -163,7 +164,7 @@ def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
     import ctgan.synthesizers.tvae as tvae_module
     from ctgan import CTGAN, TVAE
 
-    from omixgan.pp._transforms import Logit, infer_data_type
+    from omixgan.pp import Logit, infer_data_type
 
     shared = _shared_transformer()
     ctgan_module.DataTransformer = tvae_module.DataTransformer = shared
@@ -209,7 +210,7 @@ def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
                 block.astype(np.float32), obs=obs.copy(), var=train[m].var[[]].copy()
             )
             start += w
-        mdata = og.io._course.make_mudata(mods)
+        mdata = make_mudata(mods)
         mdata.obs = obs.copy()
         result[name] = mdata
     return result

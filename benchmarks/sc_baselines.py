@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sc_data import lognorm
 from sklearn.covariance import LedoitWolf
 
-from omixgan.metrics._translation import predict_class_mean, predict_knn, predict_ridge
+from omixgan.metrics import predict_class_mean, predict_knn, predict_ridge
 
 # --------------------------------------------------------------------------- translation
 

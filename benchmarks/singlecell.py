@@ -54,8 +54,11 @@ from sc_baselines import (  # noqa: E402
 )
 from sc_data import EvaluationSpace, load_cite, load_pbmc4k, lognorm, split_cite, split_half  # noqa: E402
 
-from omixgan.metrics._generation import dcr_ratio, two_sample_auc  # noqa: E402
-from omixgan.metrics._translation import per_feature_pearson  # noqa: E402
+from omixgan.metrics import (  # noqa: E402
+    dcr_ratio,
+    per_feature_pearson,
+    two_sample_auc,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -194,7 +194,10 @@ def part_flops(args) -> pd.DataFrame:
         a, b = torch.randn(size, size), torch.randn(size, size)
         a @ b
         reps = 20 if size == 1024 else 5
-        seconds = min(timed(lambda: [a @ b for _ in range(reps)]) for _ in range(3)) / reps
+        seconds = (
+            min(timed(lambda a=a, b=b, reps=reps: [a @ b for _ in range(reps)]) for _ in range(3))
+            / reps
+        )
         rows.append({"matmul": f"{size} x {size} float32", "gflops": 2 * size**3 / seconds / 1e9})
     return pd.DataFrame(rows)
 
@@ -330,7 +333,7 @@ def part_gan(args) -> pd.DataFrame:
         ]
         pair_steps = steps // 3 if per_class else steps
 
-        def plain(n_critic, pairs=pairs, pair_steps=pair_steps, per_class=per_class):
+        def plain(n_critic, pairs=pairs, pair_steps=pair_steps, per_class=per_class, ours=ours):
             for k, (g, c) in enumerate(pairs):
                 data, yk = (Z[y == k], None) if per_class else (Z, y)
                 plain_wgan_gp_loop(
@@ -496,7 +499,7 @@ def part_scaling(args) -> pd.DataFrame:
         ):
             out = script_dir / "out.json"
 
-            def run(mode):
+            def run(mode, n=n, p=p, out=out):
                 subprocess.run(
                     [
                         sys.executable,

@@ -449,7 +449,7 @@ def page(all_results: pd.DataFrame) -> str:
 
     r12 = all_results[all_results["cohort"] == "tcga2012"]
     target_rows = []
-    for task, reference in TARGETS.items():
+    for task in TARGETS:
         if task in set(r12["task"]):
             vae, ridge = mean(r12, task, "CrossModalVAE"), mean(r12, task, "ridge")
             target_rows.append(

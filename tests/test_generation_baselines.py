@@ -166,7 +166,7 @@ def test_gaussian_copula_keeps_the_training_marginals():
 
 
 def test_empirical_marginals_round_trip():
-    from omixgan.module._gan import EmpiricalMarginals
+    from omixgan._utils import EmpiricalMarginals
 
     rng = np.random.default_rng(0)
     X = rng.gamma(2.0, size=(50, 4))

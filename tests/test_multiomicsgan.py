@@ -94,7 +94,8 @@ def test_evaluate_multiomics_generation(trained):
 
 
 def _coupled(n, seed):
-    """Two modalities driven sample by sample by a shared 3-D factor; the class shifts only the mean."""
+    """Two modalities driven sample by sample by a shared 3-D factor; the class shifts only the
+    mean."""
     rng = np.random.default_rng(seed)
     load = np.random.default_rng(99)  # the same loadings in every draw: one distribution
     wa, wb = load.normal(size=(3, 10)), load.normal(size=(3, 7))

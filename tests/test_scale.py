@@ -164,13 +164,19 @@ ON_DISK_SCRIPT = (
     MEMORY_PREAMBLE
     + """
 adata = ad.read_h5ad(sys.argv[1], backed="r")
-open("/proc/self/clear_refs", "w").write("5")  # the peak from here on (ru_maxrss would keep the parent's)
+# the peak from here on (ru_maxrss would keep the parent's)
+open("/proc/self/clear_refs", "w").write("5")
 before = status_mb("VmRSS")
 og.models.OmicsVAE.setup_anndata(adata)
 vae = og.models.OmicsVAE(adata, n_hidden=32, n_latent=8)
 vae.train(max_epochs=2, batch_size=128, buffer_mb=4, progress_bar=False)
 latent = vae.get_latent_representation()
-json.dump({"growth_mb": status_mb("VmHWM") - before, "latent": list(latent.shape), "validation": vae.history["validation"].tolist()}, open(sys.argv[2], "w"))
+result = {
+    "growth_mb": status_mb("VmHWM") - before,
+    "latent": list(latent.shape),
+    "validation": vae.history["validation"].tolist(),
+}
+json.dump(result, open(sys.argv[2], "w"))
 """
 )
 
@@ -214,11 +220,12 @@ if __name__ == "__main__":
     adata = ad.AnnData(X, obs=obs)
     og.models.OmicsGAN.setup_anndata(adata, labels_key="cls")
     gan = og.models.OmicsGAN(adata, per_class=False, n_hidden=32)
-    gan.train(max_steps=60, batch_size=32, eval_every=20, accelerator="cpu", devices=2, strategy="ddp", progress_bar=False)
+    ddp = {"accelerator": "cpu", "devices": 2, "strategy": "ddp", "progress_bar": False}
+    gan.train(max_steps=60, batch_size=32, eval_every=20, **ddp)
     single = adata.copy()
     og.models.OmicsVAE.setup_anndata(single)
     vae = og.models.OmicsVAE(single, n_hidden=32, n_latent=4)
-    vae.train(max_epochs=5, batch_size=32, accelerator="cpu", devices=2, strategy="ddp", progress_bar=False)
+    vae.train(max_epochs=5, batch_size=32, **ddp)
     synthetic = gan.sample(n_per_class=50, seed=1)
     trained = [p.detach().clone() for p in gan.module.parameters()]
     gan.module.reset_parameters(0)  # the weights training started from
@@ -261,16 +268,25 @@ n, p = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 X = np.empty((n, p), dtype=np.float32)
 for start in range(0, n, 1000):  # in blocks, so that making the data sets no peak of its own
-    X[start : start + 1000] = rng.normal(size=(1000, 8)).astype(np.float32) @ rng.normal(size=(8, p)).astype(np.float32) + 3.0
+    factors = rng.normal(size=(1000, 8)).astype(np.float32)
+    X[start : start + 1000] = factors @ rng.normal(size=(8, p)).astype(np.float32) + 3.0
 adata = ad.AnnData(X)
 checksum, some_rows = float(X.sum(dtype=np.float64)), X[::997].copy()
-open("/proc/self/clear_refs", "w").write("5")  # the peak from here on (ru_maxrss would keep the parent's)
+# the peak from here on (ru_maxrss would keep the parent's)
+open("/proc/self/clear_refs", "w").write("5")
 before = status_mb("VmRSS")
 og.models.OmicsVAE.setup_anndata(adata)
 vae = og.models.OmicsVAE(adata, n_hidden=32, n_latent=8)
 vae.train(max_epochs=1, batch_size=128, progress_bar=False)
-unchanged = float(adata.X.sum(dtype=np.float64)) == checksum and np.array_equal(adata.X[::997], some_rows)
-json.dump({"growth_mb": status_mb("VmHWM") - before, "validation": vae.history["validation"].tolist(), "unchanged": bool(unchanged)}, open(sys.argv[3], "w"))
+unchanged = float(adata.X.sum(dtype=np.float64)) == checksum and np.array_equal(
+    adata.X[::997], some_rows
+)
+result = {
+    "growth_mb": status_mb("VmHWM") - before,
+    "validation": vae.history["validation"].tolist(),
+    "unchanged": bool(unchanged),
+}
+json.dump(result, open(sys.argv[3], "w"))
 """
 )
 

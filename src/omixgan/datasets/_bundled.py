@@ -14,8 +14,7 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from ..io._course import make_mudata
-from ..pp._transforms import DATA_TYPE_KEY
+from .._utils import DATA_TYPE_KEY, make_mudata
 
 _COURSE_SIZES = (2000, 5000)
 

@@ -10,7 +10,7 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from ..pp._transforms import DATA_TYPE_KEY
+from .._utils import DATA_TYPE_KEY, make_mudata
 from ._parse import (
     NONFINITE,
     check_no_all_nan_feature,
@@ -129,16 +129,6 @@ def read_course(
         for adata in mdata.mod.values():
             adata.obs[labels_key] = mdata.obs.loc[adata.obs_names, labels_key]
     return mdata
-
-
-def make_mudata(modalities: dict[str, ad.AnnData]) -> md.MuData:
-    """A MuData of ``modalities``, without mudata's warning about feature names shared between
-    modalities (genes measured as mRNA and as protein): omixgan always addresses features through
-    their modality, so shared names are expected, not a problem."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Cannot join columns with the same name")
-        warnings.filterwarnings("ignore", category=FutureWarning, module="mudata")
-        return md.MuData(modalities)
 
 
 def _check_same_samples(samples, file, reference, reference_file) -> None:

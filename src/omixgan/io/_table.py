@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ..pp._transforms import DATA_TYPE_KEY
+from .._utils import DATA_TYPE_KEY
 from ._course import _check_beta_values, _report_missing
 from ._parse import (
     NONFINITE,

@@ -46,11 +46,19 @@ from scvi.model.base import BaseModelClass
 from scvi.model.base._constants import SAVE_KEYS
 
 from .._settings import settings, thread_limit
-from .._utils import make_mudata
+from .._utils import (
+    DATA_TYPE_KEY,
+    DataType,
+    check_labels_key,
+    check_modalities,
+    check_unique_names,
+    make_mudata,
+    raise_feature_mismatch,
+    row_blocks,
+    to_dense,
+)
 from ..pp import Pipeline, declared_data_type, resolve_data_type
-from ..pp._transforms import DATA_TYPE_KEY, DataType
-from ..pp._transforms import _row_blocks as row_blocks
-from ..train._loop import check_seed, isolated_rng
+from ..train import check_seed, isolated_rng
 
 #: Registry key of a modality's matrix; the first modality also uses scvi's plain "X".
 X_PREFIX = "X_"
@@ -58,65 +66,6 @@ X_PREFIX = "X_"
 
 def x_key(modality: str | None) -> str:
     return REGISTRY_KEYS.X_KEY if modality is None else f"{X_PREFIX}{modality}"
-
-
-def check_modalities(mdata: md.MuData, modalities: Sequence[str], argument: str) -> None:
-    for mod in modalities:
-        if mod not in mdata.mod:
-            raise KeyError(
-                f"{argument}: {mod!r} is not a modality of this MuData; it has {list(mdata.mod)}."
-            )
-
-
-def check_modality_list(mdata: md.MuData, modalities) -> list[str]:
-    """``modalities`` as a list of two or more modalities of ``mdata``, or a clear error."""
-    if isinstance(modalities, str) or len(modalities) < 2:
-        raise ValueError(f"modalities must name at least two modalities, got {modalities!r}.")
-    modalities = list(modalities)
-    check_modalities(mdata, modalities, "modalities")
-    return modalities
-
-
-def check_labels_key(data: ad.AnnData | md.MuData, labels_key: str | None) -> None:
-    if labels_key is not None and labels_key not in data.obs:
-        where = "mdata.obs" if isinstance(data, md.MuData) else "adata.obs"
-        raise KeyError(
-            f"labels_key={labels_key!r} is not a column of {where}; columns: "
-            f"{list(data.obs.columns)}. "
-            "For a MuData, run mdata.pull_obs() if the labels live on a modality."
-        )
-    if labels_key is not None and data.obs[labels_key].isna().any():
-        missing = data.obs_names[data.obs[labels_key].isna().to_numpy()]
-        raise ValueError(
-            f"labels_key={labels_key!r} has no label for {len(missing)} sample(s), e.g. "
-            f"{', '.join(map(str, missing[:3]))}; label them or drop them."
-        )
-
-
-def check_unique_names(
-    data: ad.AnnData | md.MuData, modalities: Sequence[str] | None = None
-) -> None:
-    """Refuse duplicated sample or feature names: rows and columns are matched by name, and a
-    duplicated name would match two of them (or crash deep inside a model)."""
-    parts = [("the MuData", data)] if isinstance(data, md.MuData) else [("the data", data)]
-    if isinstance(data, md.MuData):
-        parts += [
-            (f"modality {m!r}", data.mod[m]) for m in (modalities or data.mod) if m in data.mod
-        ]
-    for where, part in parts:
-        for axis, names in (("sample", part.obs_names), ("feature", part.var_names)):
-            if isinstance(part, md.MuData) and axis == "feature":
-                continue  # features are addressed per modality; genes may repeat across them
-            if names.has_duplicates:
-                dup = names[names.duplicated()].unique()
-                fix = "obs_names_make_unique()" if axis == "sample" else "var_names_make_unique()"
-                raise ValueError(
-                    f"{where} has {len(dup)} duplicated {axis} name(s), e.g. "
-                    f"{', '.join(repr(str(d)) for d in dup[:3])}; samples and features are matched "
-                    "by "
-                    f"name, so every name must be unique. Rename them (e.g. .{fix}) or drop the "
-                    "duplicates."
-                )
 
 
 def register(
@@ -218,6 +167,13 @@ class OmixModel(BaseModelClass):
         # plain text: scvi-tools' rich summary prints terminal colour codes into notebooks
         status = "trained" if self.is_trained_ else "not trained yet"
         return f"{self._model_summary_string}\n{self._data_type_summary()}Training status: {status}"
+
+    def _require_trained(self) -> None:
+        """A RuntimeError naming the model class when it has been neither trained nor loaded."""
+        self._check_if_trained(
+            warn=False,
+            message=f"this {type(self).__name__} is not trained yet: call train() first.",
+        )
 
     def _data_type_summary(self) -> str:
         """One line per modality: how it is modelled and why (see ``resolve_data_type``)."""
@@ -335,7 +291,7 @@ class OmixModel(BaseModelClass):
                 )
             expected = self._registered_var_names(mod)
             if expected is not None and adata.n_vars != len(expected):
-                _raise_feature_mismatch(mod, expected, adata.var_names.to_numpy(dtype=str))
+                raise_feature_mismatch(mod, expected, adata.var_names.to_numpy(dtype=str))
 
     def _registered_var_names(self, modality: str | None) -> np.ndarray | None:
         """The features registered for ``modality`` (the field's state registry)."""
@@ -399,15 +355,14 @@ class OmixModel(BaseModelClass):
         columns in the order of the model's features (matched by name), with a clear error on NaN
         or infinite values."""
         X = self._registered_matrix(adata, modality)
-        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-        X = np.asarray(X, dtype=np.float32)
+        X = to_dense(X)
         expected = self._trained_var_names(modality)
         if expected is not None and X.ndim == 2 and X.shape[1] == len(expected):
             given = adata.var_names.to_numpy(dtype=str)
             if not np.array_equal(given, expected):
                 order = pd.Index(given).get_indexer(expected)
                 if (order < 0).any() or adata.var_names.has_duplicates:
-                    _raise_feature_mismatch(modality, expected, given)
+                    raise_feature_mismatch(modality, expected, given)
                 X = X[:, order]  # the same features in another order: align them by name
         # counted in row blocks: a boolean mask of a large matrix would cost a quarter of it
         n_nan = sum(int(np.isnan(X[rows]).sum()) for rows in row_blocks(X))
@@ -458,9 +413,19 @@ class OmixModel(BaseModelClass):
             return
         same_set = len(given) == len(expected) and set(given) == set(expected)
         if not same_set or getattr(adata, "isbacked", False):
-            _raise_feature_mismatch(modality, expected, given)
+            raise_feature_mismatch(modality, expected, given)
 
     # --- save / load -------------------------------------------------------------------------
+    def save(self, dir_path: str, *args, **kwargs) -> None:
+        """Save the trained model to ``dir_path`` (scvi-tools'
+        :meth:`~scvi.model.base.BaseModelClass.save`; same arguments).
+
+        An untrained model is refused: it holds nothing fitted, and loading it would give a
+        model whose outputs are random weights.
+        """
+        self._require_trained()
+        super().save(dir_path, *args, **kwargs)
+
     @classmethod
     def load(
         cls,
@@ -516,24 +481,6 @@ class OmixModel(BaseModelClass):
         return super().load(dir_path, adata, accelerator=accelerator, device=device, prefix=prefix)
 
 
-def _raise_feature_mismatch(modality, expected: np.ndarray, given: np.ndarray):
-    where = f"modality {modality!r}" if modality else "the data"
-    missing = [v for v in expected if v not in set(given)]
-    extra = [v for v in given if v not in set(expected)]
-    detail = []
-    if missing:
-        detail.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-    if extra:
-        detail.append(f"{len(extra)} unknown (e.g. {', '.join(extra[:3])})")
-    if not detail:
-        detail.append("the same names in another order")
-    raise ValueError(
-        f"features of {where} differ from those the model was trained on ({len(expected)} "
-        "expected, "
-        f"{len(given)} given): {'; '.join(detail)}. Subset/reorder with adata[:, model_var_names]."
-    )
-
-
 def _check_saved_var_names(data, saved_var_names, registry: dict) -> None:
     args = registry.get("setup_args", {})
     mods = list(args.get("modalities", [])) or ([args["modality"]] if "modality" in args else [])
@@ -545,13 +492,13 @@ def _check_saved_var_names(data, saved_var_names, registry: dict) -> None:
             given = data.mod[mod].var_names.to_numpy(dtype=str)
             expected = np.asarray(saved_var_names[mod], dtype=str)
             if not np.array_equal(given, expected):
-                _raise_feature_mismatch(mod, expected, given)
+                raise_feature_mismatch(mod, expected, given)
     else:
         adata = data.mod[mods[0]] if isinstance(data, md.MuData) and mods else data
         given = adata.var_names.to_numpy(dtype=str)
         expected = np.asarray(saved_var_names, dtype=str)
         if not np.array_equal(given, expected):
-            _raise_feature_mismatch(mods[0] if mods else None, expected, given)
+            raise_feature_mismatch(mods[0] if mods else None, expected, given)
 
 
 def default_pipeline(
@@ -574,39 +521,3 @@ def default_pipeline(
             str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])"
         )
     return Pipeline.default_for(X, resolved), resolved
-
-
-def resolve_counts(n_per_class: int | dict, classes: Sequence[str]) -> dict[str, int]:
-    """``n_per_class`` as ``{class: count}``; an int means that many of every class.
-
-    A dict may name a subset of the classes; naming a class that does not exist is an error.
-    """
-    classes = [str(c) for c in classes]
-    if isinstance(n_per_class, dict):
-        counts = {str(k): v for k, v in n_per_class.items()}
-        unknown = [k for k in counts if k not in classes]
-        if unknown:
-            raise KeyError(f"unknown class(es) {unknown} in n_per_class; known classes: {classes}.")
-    else:
-        counts = {c: n_per_class for c in classes}
-    for cls_name, n in counts.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(
-                f"n_per_class must be a non-negative integer per class, got {n!r} for class "
-                f"{cls_name!r}."
-            )
-    return {c: int(n) for c, n in counts.items()}
-
-
-def synthetic_adata(
-    X: np.ndarray, labels: np.ndarray, var_names, labels_key: str | None, *, prefix: str
-) -> ad.AnnData:
-    """The AnnData every generator returns: ``obs[labels_key]`` (categorical) and
-    ``obs["synthetic"]``."""
-    obs = pd.DataFrame(index=pd.Index([f"{prefix}_{i}" for i in range(len(X))]))
-    if labels_key is not None:
-        obs[labels_key] = pd.Categorical(np.asarray(labels, dtype=str))
-    obs["synthetic"] = True
-    return ad.AnnData(
-        X=np.asarray(X, dtype=np.float32), obs=obs, var=pd.DataFrame(index=pd.Index(var_names))
-    )

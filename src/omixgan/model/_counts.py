@@ -14,22 +14,22 @@ import anndata as ad
 import mudata as md
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
 
+from .._utils import (
+    check_counts,
+    check_dense_fits,
+    check_labels_key,
+    check_modality_list,
+    raise_feature_mismatch,
+    resolve_counts,
+    to_dense,
+)
 from ..module._counts import CountVAEModule
-from ..pp._counts import check_counts, check_dense_fits
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._counts import train_count_vae
-from ._base import (
-    OmixModel,
-    _raise_feature_mismatch,
-    check_labels_key,
-    check_modality_list,
-    register,
-    resolve_counts,
-)
+from ._base import OmixModel, register
 
 #: Neighbours averaged by :meth:`CountVAE.translate` in the latent space (see ``neighbor_blend``).
 N_NEIGHBORS = 15
@@ -186,7 +186,7 @@ class CountVAE(OmixModel):
             )
         X = adata.X if layer is None else adata.layers[layer]
         check_dense_fits(adata.n_obs, adata.n_vars, name=self._name(modality), copies=2)
-        return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+        return to_dense(X)
 
     def _source_counts(self, data) -> tuple[np.ndarray, pd.Index]:
         mod = (self.modalities or [None])[0]
@@ -199,7 +199,7 @@ class CountVAE(OmixModel):
         expected = np.asarray(self.var_names_[self._key(mod)], dtype=str)
         given = source.var_names.to_numpy(dtype=str)
         if not np.array_equal(given, expected):
-            _raise_feature_mismatch(mod, expected, given)
+            raise_feature_mismatch(mod, expected, given)
         X = self._counts(source, mod)
         check_counts(
             X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
@@ -319,9 +319,7 @@ class CountVAE(OmixModel):
         """Posterior means of the latent code of every cell (rows in the source's order); store
         them in ``.obsm`` yourself, e.g.
         ``adata.obsm["X_countvae"] = model.get_latent_representation()``."""
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         X, _ = self._source_counts(self.adata if adata is None else adata)
         with torch.no_grad():
             return self.module.encode(torch.from_numpy(X))[0].numpy()
@@ -334,9 +332,7 @@ class CountVAE(OmixModel):
         ``library_size="observed"``: each cell's own library (expected counts, same depth as the
         data); a number: every cell at that depth (e.g. ``1e4`` for counts per 10,000).
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         X, _ = self._source_counts(self.adata if adata is None else adata)
         x = torch.from_numpy(X)
         if library_size == "observed":
@@ -377,9 +373,7 @@ class CountVAE(OmixModel):
         in the source's ``obs_names`` order. The blend is a weighted mean of log1p values
         (decoder's expected counts, neighbours' measured counts, linear map), returned as counts.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         mods = self.modalities or []
         if len(mods) < 2:
             raise ValueError(
@@ -427,9 +421,7 @@ class CountVAE(OmixModel):
         AnnData of only the new cells: counts in ``.X`` (float32, whole numbers) and
         ``.layers["counts"]``, ``obs[labels_key]``, ``obs["synthetic"] = True``.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         counts = resolve_counts(n_per_class, np.unique(self.train_labels_))
         rng = np.random.default_rng(seed)
         gen = torch.Generator()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pp._counts import check_counts
+from .._utils import check_counts
 from ..pp._countspace import CountSpace
 
 

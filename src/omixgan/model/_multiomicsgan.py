@@ -5,17 +5,11 @@ from __future__ import annotations
 import mudata as md
 import numpy as np
 
-from ..io._course import make_mudata
+from .._utils import check_labels_key, check_modality_list, make_mudata, synthetic_adata
 from ..module._gan import LOSSES
 from ..pp import Pipeline
 from ..pp._countspace import N_PCS, n_components
-from ._base import (
-    check_labels_key,
-    check_modality_list,
-    default_pipeline,
-    register,
-    synthetic_adata,
-)
+from ._base import default_pipeline, register
 from ._gan_counts import (
     check_count_data,
     class_libraries,
@@ -100,10 +94,12 @@ class MultiOmicsGAN(_GANModel):
         self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
         self.pipeline_state_, self.marginals_ = None, None
         self.count_space_state_, self.count_libraries_ = None, None
+        residual = "one residual per class" if self.per_class else "conditional residual"
+        dims = ", ".join(f"{m} ({d})" for m, d in zip(self.modalities, n_inputs))
         self._model_summary_string = (
-            f"MultiOmicsGAN (joint Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
-            f"{loss}) on {', '.join(f'{m} ({d})' for m, d in zip(self.modalities, n_inputs))}: "
-            f"{len(names)} samples with every modality, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
+            f"MultiOmicsGAN (joint Gaussian start + {residual}, {loss}) on {dims}: "
+            f"{len(names)} samples with every modality, {len(self.classes_)} class(es), "
+            f"rank {self.module_config_['rank']}"
         )
         self.init_params_ = self._get_init_params(locals())
 

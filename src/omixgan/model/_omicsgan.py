@@ -8,32 +8,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..module._gan import LOSSES, MAX_RANK, EmpiricalMarginals, GANModule, shrinkage_factor
+from .._utils import (
+    MIN_SAMPLES_PER_CLASS,
+    EmpiricalMarginals,
+    check_labels_key,
+    check_modalities,
+    resolve_counts,
+    shrinkage_factor,
+    synthetic_adata,
+)
+from ..module._gan import LOSSES, MAX_RANK, GANModule
 from ..pp import Pipeline
 from ..pp._countspace import N_PCS, n_components
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._gan import GANTrainConfig, ValidationScore, classifier_auc, train_pair
-from ._base import (
-    OmixModel,
-    check_labels_key,
-    check_modalities,
-    default_pipeline,
-    register,
-    resolve_counts,
-    synthetic_adata,
-)
+from ._base import OmixModel, default_pipeline, register
 from ._gan_counts import check_count_data, decode_counts, fit_count_space
 
-#: ``per_class=None`` trains one residual per class when every class has at least this many
-#: samples; below it one conditional residual shares strength across classes (a residual learned
-#: from a few dozen samples of one class memorises them).
-PER_CLASS_MIN_SAMPLES = 100
 #: Every class needs this many samples: a Gaussian start needs a mean and a spread.
 MIN_CLASS_SIZE = 2
-#: The class size from which one residual per class is worth training (what ``per_class=None``
-#: uses; :func:`omixgan.tl.oversample` asks the same).
-MIN_SAMPLES_PER_CLASS = PER_CLASS_MIN_SAMPLES
 MARGINALS = ("auto", "gaussian", "empirical")
 
 
@@ -41,15 +35,16 @@ def check_class_sizes(labels: np.ndarray, minimum: int, hint: str = "") -> None:
     counts = pd.Series(labels).value_counts()
     small = counts[counts < minimum]
     if len(small):
+        sizes = ", ".join(f"{c!r} ({n} samples)" for c, n in small.items())
         raise ValueError(
-            f"class(es) {', '.join(f'{c!r} ({n} samples)' for c, n in small.items())} have fewer than "
-            f"{minimum} samples, too few to train a generator on.{hint}"
+            f"class(es) {sizes} have fewer than {minimum} samples, too few to train a generator "
+            f"on.{hint}"
         )
 
 
 def resolve_per_class(per_class: bool | None, labels: np.ndarray) -> bool:
     if per_class is None:
-        return bool(pd.Series(labels).value_counts().min() >= PER_CLASS_MIN_SAMPLES)
+        return bool(pd.Series(labels).value_counts().min() >= MIN_SAMPLES_PER_CLASS)
     if not isinstance(per_class, bool):
         raise TypeError(f"per_class must be True, False or None (automatic), got {per_class!r}.")
     return per_class
@@ -228,7 +223,8 @@ class _GANModel(OmixModel):
         unknown = sorted(set(labels) - set(self.classes_))
         if unknown or len(set(labels)) != len(self.classes_):
             raise ValueError(
-                f"the registered data's classes changed since the model was built: {sorted(set(labels))} vs {self.classes_}."
+                "the registered data's classes changed since the model was built: "
+                f"{sorted(set(labels))} vs {self.classes_}."
             )
         check_class_sizes(labels, MIN_CLASS_SIZE)
         rng = seed_everything(seed)
@@ -388,9 +384,7 @@ class _GANModel(OmixModel):
 
     def _generate(self, n_per_class, seed) -> tuple[np.ndarray, np.ndarray]:
         """Pipeline-space rows and their labels, ``n_per_class`` per class."""
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() before sample()."
-        )
+        self._require_trained()
         counts = resolve_counts(n_per_class, self.classes_)
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
@@ -521,10 +515,12 @@ class OmicsGAN(_GANModel):
         self._init_module(n_features, labels, per_class, n_hidden, n_layers, rank)
         self.var_names_ = source.var_names.to_numpy(dtype=str)
         self.pipeline_state_, self.marginals_, self.count_space_state_ = None, None, None
+        residual = "one residual per class" if self.per_class else "conditional residual"
+        where = f"modality {modality!r}" if modality else "AnnData"
         self._model_summary_string = (
-            f"OmicsGAN (Gaussian start + {'one residual per class' if self.per_class else 'conditional residual'}, "
-            f"{loss}) on {'modality ' + repr(modality) if modality else 'AnnData'}: {source.n_obs} samples x "
-            f"{source.n_vars} features, {len(self.classes_)} class(es), rank {self.module_config_['rank']}"
+            f"OmicsGAN (Gaussian start + {residual}, {loss}) on {where}: {source.n_obs} samples x "
+            f"{source.n_vars} features, {len(self.classes_)} class(es), "
+            f"rank {self.module_config_['rank']}"
         )
         if self.data_type_ == "counts":  # --- counts: say where the GAN works
             self._model_summary_string += (

@@ -11,8 +11,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..io._course import make_mudata
-from ..metrics._translation import conformal_quantile, conformal_scores
+from .._utils import (
+    check_labels_key,
+    check_modalities,
+    check_modality_list,
+    make_mudata,
+    synthetic_adata,
+)
+from ..metrics import conformal_quantile, conformal_scores
 from ..module._vae import VAEEnsembleModule, product_of_experts, source_sets
 from ..pp import Pipeline
 from ..train import make_fabric, seed_everything
@@ -22,19 +28,12 @@ from ..train._ondisk import (
     POOLED_BLOCKS,
     OnDiskBatches,
     OnDiskMatrix,
-    fit_pipeline_on_disk,
+    data_type_on_disk,
+    fit_typed_pipeline_on_disk,
     validation_rows,
 )
 from ..train._vae import ResidentBatches, VAETrainConfig, train_vae, validation_error
-from ._base import (
-    OmixModel,
-    check_labels_key,
-    check_modalities,
-    check_modality_list,
-    default_pipeline,
-    register,
-    synthetic_adata,
-)
+from ._base import OmixModel, default_pipeline, register
 
 _ARCHITECTURE_DOC = """
     n_latent
@@ -107,8 +106,11 @@ class _VAEModel(OmixModel):
             raise KeyError(
                 f"data_types names modalities the model was not set up with: {sorted(unknown)}."
             )
-        self.pipeline_state_, self.data_types_, self.var_names_ = {}, {}, {}
-        dims, libraries = {}, {}
+        # how each modality is modelled is decided here (it shapes the likelihoods, and the
+        # summary shows it); the transforms are fitted in train(), saved with the model, so that
+        # load() with other data never refits them
+        self.data_types_, self.var_names_, self.pipeline_state_ = {}, {}, None
+        dims = {}
         for mod in mods:
             source = self._modality_adata(adata, mod)
             if self._on_disk(source):
@@ -119,19 +121,15 @@ class _VAEModel(OmixModel):
                         "(OmicsVAE). Load the MuData into memory (mdata = mdata.to_memory()) for a "
                         "CrossModalVAE."
                     )
-                pipeline, self.data_types_[self._key(mod)] = fit_pipeline_on_disk(
+                self.data_types_[self._key(mod)] = data_type_on_disk(
                     OnDiskMatrix(source, name=self._name(mod)), data_types.get(mod), mod
                 )
             else:
                 X = self._matrix(source, mod)
-                pipeline, self.data_types_[self._key(mod)] = default_pipeline(
+                _, self.data_types_[self._key(mod)] = default_pipeline(
                     X, data_types.get(mod), mod, source
                 )
-                pipeline.fit(X)
-                if self.data_types_[self._key(mod)] == "counts":
-                    # NB rates are per the median library; a cell's own library is an offset
-                    libraries[self._key(mod)] = float(np.median(X.sum(axis=1)))
-            self.pipeline_state_[self._key(mod)] = pipeline.state()
+                del X
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = self._n_vars(mod)
         self.history_ = None
@@ -152,9 +150,28 @@ class _VAEModel(OmixModel):
             linear_path=linear_path,
             data_types=dict(self.data_types_),
         )
-        for key, library in libraries.items():
-            for member in self.module.members:
-                member.decoders[key].likelihood.set_reference_library(max(library, 1.0))
+
+    def _fit_transforms(self) -> None:
+        """Fit every modality's transform on the registered samples (and, for counts, the
+        reference library of the negative binomial: the median library size)."""
+        self.pipeline_state_ = {}
+        for mod in self.modalities or [None]:
+            key = self._key(mod)
+            source = self._modality_adata(self.adata, mod)
+            self._check_features(self.adata, mod, self.var_names_[key])
+            if self._on_disk(source):
+                disk = OnDiskMatrix(source, name=self._name(mod))
+                pipeline = fit_typed_pipeline_on_disk(disk, str(self.data_types_[key]))
+            else:
+                X = self._matrix(source, mod)
+                pipeline = Pipeline.default_for(X, str(self.data_types_[key]))
+                pipeline.fit(X)
+                if self.data_types_[key] == "counts":
+                    # NB rates are per the median library; a cell's own library is an offset
+                    library = max(float(np.median(X.sum(axis=1))), 1.0)
+                    for member in self.module.members:
+                        member.decoders[key].likelihood.set_reference_library(library)
+            self.pipeline_state_[key] = pipeline.state()
 
     @staticmethod
     def _key(modality: str | None) -> str:
@@ -172,6 +189,8 @@ class _VAEModel(OmixModel):
         return bool(getattr(adata, "isbacked", False)) and self.setup_args.get("layer") is None
 
     def _pipeline(self, modality: str | None) -> Pipeline:
+        if self.pipeline_state_ is None:  # fitted by train(), or restored by load()
+            self._require_trained()
         return Pipeline.from_state(self.pipeline_state_[self._key(modality)])
 
     def _model_space(self, data, modality: str | None) -> tuple[np.ndarray, pd.Index]:
@@ -251,6 +270,7 @@ class _VAEModel(OmixModel):
             raise ValueError(
                 f"calibration_fraction must be in [0, 1), got {calibration_fraction!r}."
             )
+        self._fit_transforms()
         seed_everything(seed)
         self.module.reset_parameters(seed)
         fabric = make_fabric(accelerator, devices, strategy, precision)
@@ -435,9 +455,7 @@ class _VAEModel(OmixModel):
         return self.history_
 
     def _encode(self, data, modality: str | None) -> tuple[np.ndarray, pd.Index]:
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         source = self._modality_adata(data, modality)
         if self._on_disk(source):
             self._check_features(data, modality, self.var_names_[self._key(modality)])
@@ -548,7 +566,9 @@ class OmicsVAE(_VAEModel):
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
-        """Train on every registered sample, from weights drawn anew from ``seed``.
+        """Fit the transform (z-score; logit first for beta values, log1p for counts) on every
+        registered sample, then train on them, from weights drawn anew from ``seed``. What is
+        fitted is saved with the model: :meth:`load` with other data never refits it.
 
         Parameters are those of :meth:`CrossModalVAE.train` without the cross-modal weights;
         early stopping watches the reconstruction error of held-out validation samples, plus:
@@ -593,9 +613,7 @@ class OmicsVAE(_VAEModel):
         With another OmicsVAE's latent codes this is the course's naive translation, which fails
         because two separately trained VAEs do not share a latent space.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         latent = np.asarray(latent, dtype=np.float32)
         if latent.ndim != 2 or latent.shape[1] != self.module.n_latent:
             raise ValueError(
@@ -608,9 +626,7 @@ class OmicsVAE(_VAEModel):
 
         Returns an AnnData with the modality's ``var_names`` and ``obs["synthetic"] = True``.
         """
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         generator = torch.Generator()
         generator.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
         z = torch.randn(int(n_samples), self.module.n_latent, generator=generator).numpy()
@@ -778,8 +794,9 @@ class CrossModalVAE(_VAEModel):
         seed: int = 0,
         progress_bar: bool = True,
     ) -> None:
-        """Train on every registered sample except the calibration samples, from weights drawn
-        anew from ``seed``.
+        """Fit every modality's transform on the registered samples, then train on them except
+        the calibration samples, from weights drawn anew from ``seed``. What is fitted is saved
+        with the model: :meth:`load` with other data never refits it.
 
         Parameters
         ----------
@@ -946,9 +963,7 @@ class CrossModalVAE(_VAEModel):
     ):
         """Model-space translation of every covered sample: ``(obs_names, prediction, groups)``;
         with ``n_samples`` draws, the prediction has a leading axis of draws."""
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         obs, groups = self._groups(data, source, target)
         d = self.module.n_inputs[target]
         lead = () if n_samples == 0 else (n_samples * len(self.module.members),)
@@ -1020,6 +1035,7 @@ class CrossModalVAE(_VAEModel):
             or n_samples < 1
         ):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        self._require_trained()
         if return_std and n_samples < 2:
             raise ValueError("return_std needs n_samples > 1 posterior draws.")
         self._check_pair(
@@ -1089,6 +1105,7 @@ class CrossModalVAE(_VAEModel):
         """
         if not (isinstance(level, (int, float)) and 0 < level < 1):
             raise ValueError(f"level must be in (0, 1), got {level!r}.")
+        self._require_trained()
         self._check_pair(
             source if source is not None else [m for m in self.modalities if m != target], target
         )
@@ -1126,9 +1143,7 @@ class CrossModalVAE(_VAEModel):
                     f"modality={modality!r}: the model was trained on {self.modalities}."
                 )
             return self._encode(data, modality)[0]
-        self._check_if_trained(
-            warn=False, message="the model is not trained yet: call train() first."
-        )
+        self._require_trained()
         member = self.module.members[0]
         experts, weights = [], []
         for mod in self.modalities:

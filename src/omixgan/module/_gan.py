@@ -1,11 +1,14 @@
-"""GAN generators, critics and losses; the Gaussian start they grow from (tensors and arrays only)."""
+"""GAN generators, critics and losses (tensors only).
+
+The Gaussian start the generators grow from is fitted with numpy in :mod:`omixgan._utils`
+(``shrinkage_factor``, ``EmpiricalMarginals``), which the class-Gaussian baseline shares.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import ndtri
 from torch import nn
 
 from ..nn import mlp
@@ -15,91 +18,6 @@ LOSSES = ("wgan-gp", "wgan", "gan")
 #: Largest rank of a class's covariance factor; above it the leading axes are kept and the rest of
 #: each feature's variance goes to the diagonal noise path (variances stay exact).
 MAX_RANK = 256
-#: Most grid points an empirical marginal keeps per feature (quantiles above this many samples).
-MAX_GRID = 1001
-
-
-# --- the Gaussian start (numpy) -----------------------------------------------------------------
-def shrinkage_factor(Z: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """A factor of the Ledoit-Wolf shrunk correlation of the standardised rows ``Z``.
-
-    Returns ``(loadings, diag)`` with ``loadings @ loadings.T + diag(diag**2)`` equal to the
-    Ledoit-Wolf estimate (shrunk towards the identity, so every variance is 1) when the class has
-    at most ``rank + 1`` samples or features, and its best rank-``rank`` approximation with exact
-    variances otherwise. Samples ``x = loadings @ z1 + diag * z2`` are then that Gaussian: a
-    linear noise path that costs features x rank, not features squared.
-    """
-    from sklearn.covariance import ledoit_wolf_shrinkage
-
-    n, p = Z.shape
-    if n < 2:
-        return np.zeros((p, rank)), np.ones(p)
-    centred = Z - Z.mean(axis=0)
-    shrink = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
-    _, s, vt = np.linalg.svd(centred / np.sqrt(n), full_matrices=False)  # sample covariance axes
-    k = min(rank, len(s))
-    loadings = np.zeros((p, rank))
-    loadings[:, :k] = vt[:k].T * (np.sqrt(1 - shrink) * s[:k])
-    target = (centred**2).mean(axis=0) * (1 - shrink) + shrink * (centred**2).mean()
-    diag = np.sqrt(np.clip(target - (loadings**2).sum(axis=1), 1e-8, None))
-    return loadings, diag
-
-
-class EmpiricalMarginals:
-    """Per-feature monotone map to normal scores through the empirical distribution (a copula's
-    marginals), with its inverse; linear extrapolation beyond the observed range.
-
-    Real omics features are skewed, heavy-tailed or bimodal; a Gaussian drawn in normal-score
-    space and mapped back has each feature's observed marginal, as the Gaussian copula of SDV
-    does. State: sorted values (or quantiles) per feature, so it is saved with a model.
-    """
-
-    def __init__(self, grid: np.ndarray | None = None):
-        self.grid = None if grid is None else np.asarray(grid, dtype=np.float64)
-
-    def fit(self, X: np.ndarray) -> EmpiricalMarginals:
-        X = np.asarray(X, dtype=np.float64)
-        n = len(X)
-        grid = (
-            np.sort(X, axis=0)
-            if n <= MAX_GRID
-            else np.quantile(X, (np.arange(MAX_GRID) + 0.5) / MAX_GRID, axis=0)
-        )
-        # strictly increasing per feature, so the map is invertible (ties in the data)
-        span = np.maximum(grid[-1] - grid[0], 1e-6)
-        self.grid = grid + np.arange(len(grid))[:, None] * (1e-9 * span)
-        return self
-
-    @property
-    def _scores(self) -> np.ndarray:
-        m = len(self.grid)
-        return ndtri((np.arange(m) + 0.5) / m)
-
-    def _slopes(self):
-        m, s = len(self.grid), self._scores
-        k = max(1, m // 20)  # the tail slope from the outer 5 % of points: steady, not one gap
-        lo = (self.grid[k] - self.grid[0]) / (s[k] - s[0])
-        hi = (self.grid[-1] - self.grid[-1 - k]) / (s[-1] - s[-1 - k])
-        return lo, hi
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        s, (lo, hi) = self._scores, self._slopes()
-        out = np.empty_like(X)
-        for j in range(X.shape[1]):
-            out[:, j] = np.interp(X[:, j], self.grid[:, j], s)
-        below, above = X < self.grid[0], X > self.grid[-1]
-        out = np.where(below, s[0] + (X - self.grid[0]) / np.maximum(lo, 1e-12), out)
-        return np.where(above, s[-1] + (X - self.grid[-1]) / np.maximum(hi, 1e-12), out)
-
-    def inverse(self, Z: np.ndarray) -> np.ndarray:
-        Z = np.asarray(Z, dtype=np.float64)
-        s, (lo, hi) = self._scores, self._slopes()
-        out = np.empty_like(Z)
-        for j in range(Z.shape[1]):
-            out[:, j] = np.interp(Z[:, j], s, self.grid[:, j])
-        out = np.where(Z < s[0], self.grid[0] + (Z - s[0]) * lo, out)
-        return np.where(Z > s[-1], self.grid[-1] + (Z - s[-1]) * hi, out)
 
 
 # --- networks -----------------------------------------------------------------------------------
@@ -107,7 +25,7 @@ class GaussianStartGenerator(nn.Module):
     """``x = L_y z1 + d_y * z2 + MLP([x0, class])``: a shrinkage Gaussian plus a learned residual.
 
     ``L_y`` (features x rank) and ``d_y`` (features) are each class's covariance factor (see
-    :func:`shrinkage_factor`), set before training; the residual MLP sees the Gaussian draw
+    ``omixgan._utils.shrinkage_factor``), set before training; the residual MLP sees the draw
     ``x0 = L_y z1 + d_y * z2`` and its class, and its output layer starts at zero. At step 0 the
     generator is exactly the Gaussian; training can only move it where the critic finds
     something a Gaussian misses, and snapshot selection keeps the start when nothing helps.
@@ -255,13 +173,15 @@ class GANModule(OmixModule):
             self._build(**config)
 
     def reset_parameters(self, seed: int) -> None:
-        """Fresh weights from ``seed``; each residual starts at zero (the generator is its start)."""
+        """Fresh weights from ``seed``; each residual starts at zero (the generator is its
+        start)."""
         super().reset_parameters(seed)
         for generator in self.generators:
             generator.zero_residual()
 
     def set_start(self, loadings: list[np.ndarray], diags: list[np.ndarray]) -> None:
-        """Class ``k``'s covariance factor (see :func:`shrinkage_factor`) into its generator."""
+        """Class ``k``'s covariance factor (see ``omixgan._utils.shrinkage_factor``) into its
+        generator."""
         if self.per_class:
             for k, generator in enumerate(self.generators):
                 generator.set_start([loadings[k]], [diags[k]])

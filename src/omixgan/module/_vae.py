@@ -407,6 +407,7 @@ class VAEEnsembleModule(OmixModule):
 
     def __init__(self, n_inputs: dict[str, int], *, n_models: int, **member_kwargs):
         super().__init__()
+        self.config = {"n_inputs": dict(n_inputs), "n_models": n_models, **member_kwargs}
         self.names = list(n_inputs)
         self.n_inputs = dict(n_inputs)
         self.members = nn.ModuleList(
@@ -421,6 +422,16 @@ class VAEEnsembleModule(OmixModule):
                         f"{map_key(sources, t)}_weight", torch.zeros(d, n_inputs[t])
                     )
                     self.register_buffer(f"{map_key(sources, t)}_bias", torch.zeros(n_inputs[t]))
+
+    def on_load(self, model, **kwargs) -> None:
+        """Rebuild with the trained model's data types: :meth:`load` builds the model on the data
+        it is given, which may look like another type (say, a subset of expression that happens
+        to be whole numbers), and the likelihoods' parameters differ between types."""
+        trained = {m: str(t) for m, t in (getattr(model, "data_types_", None) or {}).items()}
+        built = {m: str(t) for m, t in (self.config.get("data_types") or {}).items()}
+        if trained and trained != built:
+            with torch.random.fork_rng(devices=[]):  # the weights are replaced anyway
+                self.__init__(**{**self.config, "data_types": trained})
 
     def set_linear_map(
         self, sources: tuple[str, ...], target: str, weight: torch.Tensor, bias: torch.Tensor

@@ -11,20 +11,10 @@ from __future__ import annotations
 import anndata as ad
 import numpy as np
 
+from .._utils import get_matrix
 from ._transforms import Log1p, Logit, MinMax, Standardize, Transform, from_state
 
 UNS_KEY = "omixgan_pp"
-
-
-def _matrix(adata: ad.AnnData, layer: str | None) -> np.ndarray:
-    if layer is not None and layer not in adata.layers:
-        raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
-    X = adata.X if layer is None else adata.layers[layer]
-    if X is None:
-        raise ValueError("adata.X is empty; pass `layer=` to name the matrix to transform.")
-    if hasattr(X, "toarray"):
-        X = X.toarray()
-    return np.asarray(X, dtype=np.float32)
 
 
 def _apply(
@@ -45,7 +35,7 @@ def _apply(
             f"'{transform.name}' was already applied to this modality; undo it with "
             "omixgan.pp.inverse_transform before applying it again."
         )
-    X = _matrix(adata, layer)
+    X = get_matrix(adata, layer)
     n_inf = int(np.isinf(X).sum())
     if n_inf:
         raise ValueError(
@@ -160,7 +150,7 @@ def inverse_transform(adata: ad.AnnData, X: np.ndarray | None = None, *, copy: b
         raise ValueError("no omixgan.pp transform is recorded on this object; nothing to invert.")
     adata = adata.copy() if copy else adata
     layer = adata.uns[UNS_KEY]["layer"]
-    M = _matrix(adata, None if layer == "X" else layer)
+    M = get_matrix(adata, None if layer == "X" else layer)
     for step in reversed(steps):
         M = step.inverse(M)
     if layer == "X":
@@ -193,7 +183,7 @@ def highly_variable(
     if n_top > adata.n_vars:
         raise ValueError(f"n_top={n_top} exceeds the number of features ({adata.n_vars}).")
     adata = adata.copy() if copy else adata
-    variance = np.nanvar(_matrix(adata, layer), axis=0)
+    variance = np.nanvar(get_matrix(adata, layer), axis=0)
     order = np.argsort(-variance, kind="stable")
     keep = np.zeros(adata.n_vars, dtype=bool)
     keep[order[:n_top]] = True
@@ -220,7 +210,7 @@ def impute_mean(
     (``n_filled``, of which ``n_infinite`` were infinite).
     """
     adata = adata.copy() if copy else adata
-    X = _matrix(adata, layer)
+    X = get_matrix(adata, layer)
     n_infinite = int(np.isinf(X).sum())
     mask = ~np.isfinite(X)
     empty = np.flatnonzero(mask.all(axis=0))

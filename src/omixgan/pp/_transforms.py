@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# DataType is also reached here by models saved before it moved to _utils (pickled by this path)
+from .._utils import DATA_TYPE_KEY, DataType, check_counts, is_count_matrix, row_blocks
+
 #: Beta values are clipped to [eps, 1 - eps] before the logit: 0 and 1 occur in real arrays
 #: and would map to infinity. 1e-6 keeps M-values within about +-20, far beyond biology.
 BETA_EPS = 1e-6
@@ -21,14 +24,9 @@ BETA_EPS = 1e-6
 BLOCK_BYTES = 16 * 2**20
 
 
-def _row_blocks(X: np.ndarray) -> list[slice]:
-    rows = max(1, BLOCK_BYTES // (4 * max(1, X.shape[1]))) if X.ndim == 2 else max(1, len(X))
-    return [slice(start, start + rows) for start in range(0, max(len(X), 1), rows)]
-
-
 def _blockwise(X: np.ndarray, fn) -> np.ndarray:
     """``fn(X)`` as float32, computed one row block at a time (elementwise ``fn`` only)."""
-    blocks = _row_blocks(X)
+    blocks = row_blocks(X, BLOCK_BYTES)
     if len(blocks) == 1:
         return np.asarray(fn(X), dtype=np.float32)
     out = np.empty(X.shape, dtype=np.float32)
@@ -114,7 +112,7 @@ class Standardize(Transform):
     feature_params = ("mean", "std")
 
     def fit(self, X):
-        blocks = _row_blocks(X)
+        blocks = row_blocks(X, BLOCK_BYTES)
         if len(blocks) == 1:
             mean = np.nanmean(X, axis=0, dtype=np.float64)
             std = np.nanstd(X, axis=0, dtype=np.float64)
@@ -372,36 +370,16 @@ DATA_TYPES = ("beta", "gaussian", "counts")
 BETA_NAME_WORDS = ("meth", "methyl", "methylation", "beta", "betas", "dnam", "dnameth", "cpg")
 
 
-#: ``.uns`` key where a reader records the data type its file format declares (e.g. the course's
-#: ``meth.txt`` holds beta values); functions without a modality name, such as the baselines,
-#: read it with :func:`declared_data_type`.
-DATA_TYPE_KEY = "omixgan_data_type"
-
-
 def declared_data_type(adata) -> str | None:
     """The data type recorded in ``adata.uns[DATA_TYPE_KEY]`` by a reader, or None."""
     value = getattr(adata, "uns", {}).get(DATA_TYPE_KEY)
     return None if value is None else str(value)
 
 
-class DataType(str):
-    """A data type (``"beta"`` or ``"gaussian"``) that also says why it was chosen (``.reason``).
-
-    It compares, prints and saves as the plain string; models show the reason in their summary.
-    """
-
-    def __new__(cls, value: str, reason: str = ""):
-        obj = super().__new__(cls, value)
-        obj.reason = reason
-        return obj
-
-    def __reduce__(self):
-        return (DataType, (str(self), self.reason))
-
-
 def _value_range(X: np.ndarray) -> tuple[float, float]:
     lo, hi = np.inf, -np.inf
-    for rows in _row_blocks(X):  # block by block: a mask of a large matrix costs a quarter of it
+    # block by block: a mask of a large matrix costs a quarter of it
+    for rows in row_blocks(X, BLOCK_BYTES):
         finite = X[rows][np.isfinite(X[rows])]
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
@@ -455,13 +433,9 @@ def resolve_data_type(
                 f"[{lo:g}, {hi:g}], outside [0, 1]. Declare it 'gaussian' (e.g. for M-values)."
             )
         if declared == "counts" and X is not None:
-            from ._counts import check_counts
-
             check_counts(X, name=what)
         return DataType(declared, f"declared {declared!r}")
     if detect_counts and X is not None and not in_unit:
-        from ._counts import is_count_matrix
-
         if is_count_matrix(X):
             return DataType("counts", "non-negative whole numbers (counts)")
     if _named_beta(name):

@@ -6,28 +6,22 @@ import anndata as ad
 import mudata as md
 import numpy as np
 
-from ..model._base import check_labels_key, resolve_counts, synthetic_adata
+from .._utils import (
+    EmpiricalMarginals,
+    check_labels_key,
+    get_matrix,
+    resolve_counts,
+    shrinkage_factor,
+    synthetic_adata,
+)
 from ..pp import Logit, declared_data_type, resolve_data_type
-
-
-def _dense(adata: ad.AnnData, layer: str | None) -> np.ndarray:
-    if layer is not None and layer not in adata.layers:
-        raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
-    X = adata.X if layer is None else adata.layers[layer]
-    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
-    if np.isnan(X).any():
-        raise ValueError(
-            f"the data has {int(np.isnan(X).sum())} missing values (NaN); fill them first "
-            "(omixgan.pp.impute_mean) or drop those samples."
-        )
-    return X
 
 
 def _class_data(adata: ad.AnnData, labels_key: str | None, layer: str | None):
     if isinstance(adata, md.MuData):
         raise TypeError("pass one modality (an AnnData), e.g. mdata['mrna'].")
     check_labels_key(adata, labels_key)
-    X = _dense(adata, layer)
+    X = get_matrix(adata, layer, dtype=np.float64, allow_nan=False)
     labels = (
         np.full(adata.n_obs, "all", dtype=object)
         if labels_key is None
@@ -94,8 +88,8 @@ def smote(
     def draw(cls_name, members, n):
         if len(members) <= k_neighbors:
             raise ValueError(
-                f"class {cls_name!r} has {len(members)} samples; SMOTE with k_neighbors={k_neighbors} "
-                f"needs at least {k_neighbors + 1}. Lower k_neighbors."
+                f"class {cls_name!r} has {len(members)} samples; SMOTE with "
+                f"k_neighbors={k_neighbors} needs at least {k_neighbors + 1}. Lower k_neighbors."
             )
         # SMOTE oversamples a minority class against others; the other class here is a stand-in
         # that receives no new samples, so each class is interpolated only within itself.
@@ -151,7 +145,6 @@ def class_gaussian(
     -------
     AnnData of only the new samples, as :func:`smote`.
     """
-    from ..module._gan import EmpiricalMarginals, shrinkage_factor
 
     if marginals not in ("gaussian", "empirical"):
         raise ValueError(f"marginals must be 'gaussian' or 'empirical', got {marginals!r}.")

@@ -9,9 +9,9 @@ import pandas as pd
 from sklearn.linear_model import RidgeCV
 
 from .. import metrics
-from ..model._base import check_labels_key
+from .._utils import check_labels_key, get_matrix
 from ..pp import declared_data_type, infer_data_type
-from ._baselines import _dense, class_gaussian, copy_training
+from ._baselines import class_gaussian, copy_training
 
 COLUMNS = [
     "two_sample_auc",
@@ -61,7 +61,7 @@ def _aligned(
             f"{name} must have the training data's features in the same order "
             f"({len(var_names)} expected, {adata.n_vars} given)."
         )
-    return _dense(adata, layer)
+    return get_matrix(adata, layer, dtype=np.float64, allow_nan=False)
 
 
 def evaluate_generation(
@@ -105,7 +105,8 @@ def evaluate_generation(
     - ``two_sample_auc``: cross-validated random-forest AUC, synthetic vs reference (0.5 ideal).
     - ``dcr_ratio``: median distance to the closest training sample, synthetic over reference
       (about 1 ideal; well below 1 means copying).
-    - ``mean_difference``: mean absolute difference of feature means, in reference standard deviations.
+    - ``mean_difference``: mean absolute difference of feature means, in reference standard
+      deviations.
     - ``log_variance_ratio``: mean absolute log ratio of feature variances (0 ideal).
     - ``correlation_distance``: RMS difference of the feature correlation matrices.
     - ``mmd``: squared MMD, Gaussian kernel.
@@ -120,8 +121,8 @@ def evaluate_generation(
     if reference is None:
         raise ValueError(
             "reference: pass held-out real samples that no generator saw in training (e.g. split "
-            "with sklearn's train_test_split before training). Scoring against the training samples "
-            "would reward a generator that copies them."
+            "with sklearn's train_test_split before training). Scoring against the training "
+            "samples would reward a generator that copies them."
         )
     for name, obj in (("train", train), ("reference", reference)):
         if not isinstance(obj, ad.AnnData):
@@ -222,11 +223,16 @@ def _complete(
         absent = features[mod][~features[mod].isin(mdata.mod[mod].var_names)]
         if len(absent) or len(features[mod]) != mdata.mod[mod].n_vars:
             raise ValueError(
-                f"modality {mod!r} of a compared object lacks {len(absent)} of the training features "
-                f"(e.g. {', '.join(map(str, absent[:3]))}) or has others; every object needs the same features."
+                f"modality {mod!r} of a compared object lacks {len(absent)} of the training "
+                f"features (e.g. {', '.join(map(str, absent[:3]))}) or has others; every object "
+                "needs the same features."
             )
     cols = {mod: (features[mod] if features is not None else slice(None)) for mod in modalities}
-    return {mod: _dense(mdata.mod[mod][names, cols[mod]], None) for mod in modalities}, labels
+    matrices = {
+        mod: get_matrix(mdata.mod[mod][names, cols[mod]], dtype=np.float64, allow_nan=False)
+        for mod in modalities
+    }
+    return matrices, labels
 
 
 def _cross_correlation_distance(reference: dict, synthetic: dict, modalities: list[str]) -> float:
@@ -250,7 +256,8 @@ _MIN_REAL_TRANSLATOR_R = 0.05
 
 
 def _fit_translators(S_tr: dict, modalities: list[str]) -> dict:
-    """One ridge translator per pair (first modality -> each other one), fit on the training samples.
+    """One ridge translator per pair (first modality -> each other one), fitted on the training
+    samples.
 
     The inputs are already standardised with the training samples; the penalty is chosen by
     efficient leave-one-out over the same grid as :func:`omixgan.metrics.predict_ridge`.
@@ -351,7 +358,8 @@ def evaluate_multiomics_generation(
     missing = [m for m in modalities if m not in common]
     if len(modalities) < 2 or missing:
         raise ValueError(
-            f"need at least two modalities present in every object; got {modalities}, missing {missing}."
+            f"need at least two modalities present in every object; got {modalities}, missing "
+            f"{missing}."
         )
     X_tr, y_tr = _complete(train, modalities, labels_key)
     features = {m: train.mod[m].var_names for m in modalities}  # every object aligned by name

@@ -7,14 +7,14 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from ..model import OmicsGAN
-from ..model._base import (
-    _raise_feature_mismatch,
+from .._utils import (
+    MIN_SAMPLES_PER_CLASS,
     check_labels_key,
     check_modalities,
     check_unique_names,
+    raise_feature_mismatch,
 )
-from ..model._omicsgan import MIN_SAMPLES_PER_CLASS
+from ..model import OmicsGAN
 from ._baselines import smote
 
 METHODS = ("gan", "smote")
@@ -145,4 +145,4 @@ def _check_model_features(model: OmicsGAN, adata: ad.AnnData, modality: str | No
     trained = np.asarray(model.var_names_, dtype=str)
     given = adata.var_names.to_numpy(dtype=str)
     if len(trained) != len(given) or set(trained) != set(given):
-        _raise_feature_mismatch(modality, trained, given)
+        raise_feature_mismatch(modality, trained, given)

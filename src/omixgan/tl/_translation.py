@@ -12,9 +12,8 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import metrics
-from ..io._course import make_mudata
+from .._utils import check_labels_key, check_modalities, check_modality_list, make_mudata
 from ..model import CrossModalVAE, OmicsVAE
-from ..model._base import check_labels_key, check_modalities, check_modality_list
 
 
 def _update_quietly(mdata: md.MuData) -> None:

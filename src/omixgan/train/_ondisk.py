@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..pp import Pipeline
-from ..pp._transforms import Standardize, resolve_data_type
+from .._utils import to_dense
+from ..pp import Pipeline, Standardize, resolve_data_type
 
 #: Blocks pooled and shuffled together: rows of one block are neighbours in the file (often
 #: sorted by batch or class), so a mini-batch should mix several blocks.
@@ -61,17 +61,18 @@ class OnDiskMatrix:
         return range(0, self.n_obs, self.block_rows)
 
     def block(self, start: int) -> np.ndarray:
-        """Rows ``start`` to ``start + block_rows`` as dense float32; an error names a sample with NaN."""
+        """Rows ``start`` to ``start + block_rows`` as dense float32; an error names a sample
+        with NaN."""
         stop = min(start + self.block_rows, self.n_obs)
-        X = self.matrix[start:stop]
-        X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
+        X = to_dense(self.matrix[start:stop])
         bad = np.isnan(X).any(axis=1)
         if bad.any():
             rows = start + np.flatnonzero(bad)
+            names = ", ".join(map(str, self.obs_names[rows[:3]]))
             raise ValueError(
-                f"{self.name} has missing values (NaN) in sample(s) {', '.join(map(str, self.obs_names[rows[:3]]))}"
-                f"{' and others' if len(rows) > 3 else ''} (on disk, rows {rows[0]}...). Models need complete "
-                "data: fill them with omixgan.pp.impute_mean or drop those samples."
+                f"{self.name} has missing values (NaN) in sample(s) {names}"
+                f"{' and others' if len(rows) > 3 else ''} (on disk, rows {rows[0]}...). Models "
+                "need complete data: fill them with omixgan.pp.impute_mean or drop those samples."
             )
         return X
 
@@ -96,15 +97,26 @@ def fit_pipeline_on_disk(
 ) -> tuple[Pipeline, str]:
     """The model pipeline of :func:`~omixgan.model._base.default_pipeline`, fitted in two passes
     over the blocks (range, then mean and spread in float64) instead of on the whole matrix."""
+    data_type = data_type_on_disk(disk, data_type, modality)
+    return fit_typed_pipeline_on_disk(disk, data_type), data_type
+
+
+def data_type_on_disk(disk: OnDiskMatrix, data_type: str | None, modality: str | None = None):
+    """The data type of :func:`~omixgan.pp.resolve_data_type` from one pass over the blocks: the
+    declared type, else the name with the value range (two values stand in for the matrix)."""
     lo, hi = np.inf, -np.inf
     for _, X in disk.blocks():
         if X.size:
             lo, hi = min(lo, float(np.nanmin(X))), max(hi, float(np.nanmax(X)))
-    # the declared type, else the name with the range (two values stand in for the matrix)
-    # (counts are not detected from a range: two whole numbers do not make a count matrix)
-    data_type = resolve_data_type(
+    # counts are not detected from a range: two whole numbers do not make a count matrix
+    return resolve_data_type(
         np.array([[lo], [hi]], dtype=np.float64), data_type, name=modality, detect_counts=False
     )
+
+
+def fit_typed_pipeline_on_disk(disk: OnDiskMatrix, data_type: str) -> Pipeline:
+    """The default pipeline of a resolved ``data_type``, its z-score fitted in one pass over the
+    blocks (mean and spread in float64)."""
     pipeline = Pipeline.default_for(None, data_type)
     *stateless, standardize = pipeline.steps
     assert isinstance(standardize, Standardize), "the default pipelines end in a z-score"
@@ -118,7 +130,7 @@ def fit_pipeline_on_disk(
     mean = total / disk.n_obs
     std = np.sqrt(np.clip(squares / disk.n_obs - mean**2, 0, None))
     standardize.params = {"mean": mean, "std": std}
-    return pipeline, data_type
+    return pipeline
 
 
 class OnDiskBatches:
@@ -152,7 +164,8 @@ class OnDiskBatches:
         self.rows_per_block = np.array([self.keep[s : s + disk.block_rows].sum() for s in starts])
         if len(starts) < world_size:
             raise ValueError(
-                f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; lower buffer_mb."
+                f"{len(starts)} block(s) on disk cannot be shared among {world_size} processes; "
+                "lower buffer_mb."
             )
 
     def _shares(self) -> list[np.ndarray]:
