@@ -48,7 +48,7 @@ class Settings:
 
     @property
     def num_threads(self) -> int | None:
-        """CPU threads of omixgan's calls; None: the default policy (see the class)."""
+        """CPU threads of omixgan's calls (None for the default policy, see the class)."""
         return self._num_threads
 
     @num_threads.setter

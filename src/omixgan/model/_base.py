@@ -198,7 +198,7 @@ class OmixModel(BaseModelClass):
 
     @property
     def labels_key(self) -> str | None:
-        """The ``.obs`` column of class labels registered at setup; None: no labels."""
+        """The ``.obs`` column of class labels registered at setup (None when there is none)."""
         return self.setup_args.get("labels_key")
 
     @property

@@ -37,9 +37,9 @@ from ._base import OmixModel, default_pipeline, register
 
 _ARCHITECTURE_DOC = """
     n_latent
-        Dimension of the shared latent space. Small (16) on purpose: omics modalities of a few
-        hundred features share few axes of variation, and a small latent space regularises
-        translation from few samples.
+        Dimension of the shared latent space. Far smaller than the features on purpose: omics
+        modalities of a few hundred features share few axes of variation, and a small latent
+        space regularises translation from few samples.
     n_hidden
         Width of the hidden layers of encoders and decoders.
     n_layers
