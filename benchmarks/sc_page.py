@@ -56,6 +56,7 @@ def translation_table(df: pd.DataFrame) -> str:
             f"| {_name(m, 'translation')} | {_ms(d['pearson_mean'])} | {_ms(d['seconds'], 0)} | {_seeds(d)} |"
         )
     parts = {
+        "fixed_blend": "fixed blend of earlier versions (`neighbor_blend=0.5, linear_blend=0.5`)",
         "decoder_only": "decoder alone (`neighbor_blend=0, linear_blend=0`)",
         "neighbors_only": "latent-space neighbours alone (`neighbor_blend=1`)",
         "linear_only": "linear map alone (`linear_blend=1`)",

@@ -86,7 +86,8 @@ def _save(csv: Path, rows: list[dict], keys=("method", "seed")) -> None:
 
 def ours_translate(mdata, tr, te, seed):
     """CountVAE (rna -> prot, NB likelihoods) trained on the training cells only; returns log1p
-    of the expected protein counts of the held-out cells, and those of the decoder alone."""
+    of the expected protein counts of the held-out cells, and those of other blends (the fixed
+    0.5 / 0.5 blend of earlier versions, each predictor alone) from the same model."""
     import omixgan as og
 
     train = mdata[tr].copy()
@@ -96,6 +97,7 @@ def ours_translate(mdata, tr, te, seed):
     test = mdata[te].copy()
     pred = model.translate(test["rna"])
     parts = {
+        "fixed_blend": model.translate(test["rna"], neighbor_blend=0.5, linear_blend=0.5),
         "decoder_only": model.translate(test["rna"], neighbor_blend=0.0, linear_blend=0.0),
         "neighbors_only": model.translate(test["rna"], neighbor_blend=1.0, linear_blend=0.0),
         "linear_only": model.translate(test["rna"], neighbor_blend=0.0, linear_blend=1.0),

@@ -169,6 +169,65 @@ def test_countvae_translation_in_counts_from_a_layer(tmp_path):
         model.translate(target="rna")
 
 
+def test_countvae_translation_blend_weights_are_fitted_on_the_validation_cells(tmp_path):
+    from omixgan.model._counts import BLEND_PARTS
+
+    rna, prot = _counts(n=400)
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
+    model.train(max_epochs=20, validation_fraction=0.2, progress_bar=False, seed=0)
+    W = model.blend_weights_["prot"]
+    assert W.shape == (4, len(BLEND_PARTS)) and (W >= 0).all()
+    np.testing.assert_allclose(W.sum(axis=1), 1.0)
+    # per protein, not one weight for all, and not the fallback of equal thirds
+    assert not np.allclose(W, W[0]) and not np.allclose(W, np.array([0, 1, 1, 1]) / 3)
+    # translate is that weighted mean of the four predictions in log1p space
+    parts = [
+        np.log1p(model.translate(mdata["rna"], neighbor_blend=0.0, linear_blend=0.0)),
+        np.log1p(model.translate(mdata["rna"], neighbor_blend=1.0, linear_blend=0.0)),
+        None,
+        np.log1p(model.translate(mdata["rna"], neighbor_blend=0.0, linear_blend=1.0)),
+    ]
+    pred = np.log1p(model.translate(mdata["rna"]))
+    known = sum(W[:, k] * parts[k] for k in (0, 1, 3))
+    # the expression neighbours' share is what is left; it averages measured log1p values
+    expression = (pred - known)[:, W[:, 2] > 0.05] / W[W[:, 2] > 0.05, 2]
+    y = np.log1p(prot.X)[:, W[:, 2] > 0.05]
+    assert (expression >= y.min(axis=0) - 1e-4).all() and (expression <= y.max(axis=0) + 1e-4).all()
+    # saved with the model
+    model.save(str(tmp_path / "m"))
+    loaded = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
+    np.testing.assert_allclose(loaded.translate(mdata["rna"]), model.translate(mdata["rna"]))
+    # without validation cells: a third each to the neighbours and the linear map
+    model.train(max_epochs=5, validation_fraction=0.0, progress_bar=False, seed=0)
+    np.testing.assert_allclose(
+        model.blend_weights_["prot"], np.tile([0, 1 / 3, 1 / 3, 1 / 3], (4, 1))
+    )
+    with pytest.raises(ValueError, match="both 'auto'.*or both numbers"):
+        model.translate(neighbor_blend=0.5)
+    with pytest.raises(ValueError, match="both 'auto'.*or both numbers"):
+        og.models.CountVAE(mdata, linear_blend=0.3)
+    with pytest.raises(ValueError, match="at most 1"):
+        og.models.CountVAE(mdata, neighbor_blend=0.7, linear_blend=0.5)
+
+
+def test_blend_weights_follow_the_predictor_that_tracks_the_target():
+    from omixgan.model._counts import _fit_weights
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(500, 3))
+    good, noise = y + 0.1 * rng.normal(size=y.shape), rng.normal(size=y.shape)
+    # a constant offset does not matter (the fit is on centred values); a useless predictor
+    # gets (almost) no weight
+    W = _fit_weights([noise, good + 5.0], y)
+    assert (W[:, 1] > 0.95).all()
+    np.testing.assert_allclose(W.sum(axis=1), 1.0)
+    # a feature no predictor follows: equal weights
+    np.testing.assert_allclose(_fit_weights([-y, -2 * y], y), 0.5)
+
+
 def test_countvae_samples_whole_counts_per_cell_type_with_the_types_library():
     rna, _ = _counts()
     og.models.CountVAE.setup_anndata(rna, labels_key="cell_type")

@@ -139,3 +139,48 @@ def test_multiomicsgan_on_rna_and_protein_counts_pairs_the_libraries():
     # both depths of a new cell come from one real cell: they stay correlated
     r = np.corrcoef(syn["rna"].X.sum(axis=1), syn["prot"].X.sum(axis=1))[0, 1]
     assert r > 0.8
+
+
+def test_omicsgan_on_counts_starts_exactly_at_the_calibrated_gaussian():
+    # the count space's calibrated Gaussian is already a shrunk estimate: the start of every class
+    # must be that Gaussian, not a second Ledoit-Wolf shrinkage of it
+    from omixgan.model._omicsgan import _Start
+
+    adata = _cells(n=200, g=40)
+    labels = adata.obs["cell_type"].astype(str).to_numpy()
+    gan = _gan(adata, n_pcs=8)
+    gan.train(max_steps=2, eval_every=1, progress_bar=False)
+    assert (
+        gan.marginals_ == "gaussian" and not gan.history["kept"].loc[gan.history["step"] > 0].any()
+    )
+    space = CountSpace.from_state(gan.count_space_state_)
+    # the usual start, fitted to the classes' coordinates, for comparison
+    refit = _Start(
+        space.coordinates(adata.X.toarray(), labels),
+        np.searchsorted(gan.classes_, labels),
+        len(gan.classes_),
+        "gaussian",
+        gan.module_config_["rank"],
+    )
+    for k, c in enumerate(gan.classes_):
+        mean, cov = space.gaussian_[c]
+        net = gan.module.generators[k if gan.per_class else 0]
+        j = 0 if gan.per_class else k
+        L = net.loadings[j].detach().double().numpy()
+        d = net.diag[j].detach().double().numpy()
+        sd = gan.class_std_[k].astype(np.float64)
+        start_cov = (L @ L.T + np.diag(d**2)) * np.outer(sd, sd)
+        np.testing.assert_allclose(gan.class_mean_[k], mean, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(start_cov, cov, rtol=1e-4, atol=1e-5 * np.abs(cov).max())
+        twice = (refit.loadings[k] @ refit.loadings[k].T + np.diag(refit.diags[k] ** 2)) * np.outer(
+            refit.std[k], refit.std[k]
+        )
+        assert np.linalg.norm(twice - cov) > 0.05 * np.linalg.norm(cov)
+    # with the residual at zero, the GAN's draws (before decoding) are the calibrated Gaussian
+    Z, _ = gan._generate({"A": 20000, "B": 0}, seed=0)
+    mean, cov = space.gaussian_["A"]
+    np.testing.assert_allclose(np.cov(Z, rowvar=False), cov, atol=0.05 * np.abs(cov).max())
+    np.testing.assert_allclose(Z.mean(axis=0), mean, atol=0.05 * np.sqrt(np.diag(cov)).max())
+    # a copula of the principal coordinates would undo the calibration
+    with pytest.raises(ValueError, match="marginals='empirical' does not apply to counts"):
+        _gan(adata, n_pcs=8, marginals="empirical")

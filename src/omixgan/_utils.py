@@ -303,6 +303,26 @@ def shrinkage_factor(Z: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
     return loadings, diag
 
 
+def correlation_factor(C: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """A factor of the correlation of a given covariance ``C``, taken as it is (no shrinkage).
+
+    Returns ``(loadings, diag)`` in :func:`shrinkage_factor`'s form: ``loadings @ loadings.T +
+    diag(diag**2)`` is the correlation of ``C`` when ``rank`` covers its features, its leading
+    ``rank`` eigen-axes with exact (unit) variances otherwise. For a start that was estimated
+    elsewhere, e.g. the calibrated Gaussian of a class of counts, which is already a shrunk
+    estimate: shrinking it again would pull it towards the identity a second time.
+    """
+    p = len(C)
+    sd = np.sqrt(np.clip(np.diag(C), 1e-300, None))
+    R = C / np.outer(sd, sd)
+    w, V = np.linalg.eigh((R + R.T) / 2)  # ascending
+    k = min(rank, p)
+    loadings = np.zeros((p, rank))
+    loadings[:, :k] = V[:, ::-1][:, :k] * np.sqrt(np.clip(w[::-1][:k], 0.0, None))
+    diag = np.sqrt(np.clip(1.0 - (loadings**2).sum(axis=1), 1e-8, None))
+    return loadings, diag
+
+
 class EmpiricalMarginals:
     """Per-feature monotone map to normal scores through the empirical distribution (a copula's
     marginals), with its inverse; linear extrapolation beyond the observed range.

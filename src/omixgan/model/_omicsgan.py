@@ -13,6 +13,7 @@ from .._utils import (
     EmpiricalMarginals,
     check_labels_key,
     check_modalities,
+    correlation_factor,
     resolve_counts,
     shrinkage_factor,
     synthetic_adata,
@@ -78,6 +79,18 @@ class _Start:
             shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank) for k, r in enumerate(rows)
         ]
         self.loadings, self.diags = [f[0] for f in factors], [f[1] for f in factors]
+
+    @classmethod
+    def from_gaussians(cls, gaussians: list[tuple[np.ndarray, np.ndarray]], rank: int) -> _Start:
+        """The start at given per-class Gaussians ``[(mean, covariance), ...]``, taken as they
+        are: no marginals, no shrinkage (see :func:`correlation_factor`)."""
+        start = cls.__new__(cls)
+        start.marginals = None
+        start.mean = np.stack([np.asarray(m, dtype=np.float64) for m, _ in gaussians])
+        start.std = np.stack([np.sqrt(np.clip(np.diag(C), 1e-300, None)) for _, C in gaussians])
+        factors = [correlation_factor(np.asarray(C, dtype=np.float64), rank) for _, C in gaussians]
+        start.loadings, start.diags = [f[0] for f in factors], [f[1] for f in factors]
+        return start
 
     def to_model(self, Z: np.ndarray) -> np.ndarray:
         return Z if self.marginals is None else self.marginals.transform(Z)
@@ -161,8 +174,11 @@ class _GANModel(OmixModel):
         start on the rest: per class, mean, scale and a Ledoit-Wolf shrunk correlation, in the
         pipeline's space (``marginals="gaussian"``) or after mapping every feature to normal
         scores through its empirical distribution (``"empirical"``, a Gaussian copula;
-        ``"auto"`` keeps whichever scores better on the validation samples); (4) train the
-        residual adversarially from zero, scoring snapshots on the validation samples (see
+        ``"auto"`` keeps whichever scores better on the validation samples); an OmicsGAN on
+        counts starts instead at each class's calibrated Gaussian of the count space, fitted on
+        every sample in step (1) (so a residual must beat a start that has seen the validation
+        samples); (4) train the residual adversarially from zero, scoring snapshots on the
+        validation samples (see
         :class:`~omixgan.train._gan.ValidationScore`: marginals, joint kernel distance, a guard
         against copying) and keep the start unless a snapshot beats it, and a random forest on
         the validation samples finds the snapshot harder to detect than the start by at least
@@ -258,19 +274,23 @@ class _GANModel(OmixModel):
                 )
             )
 
-        choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
+        given = self._given_start(rank)
         self.start_scores_ = {}
-        if scorers:
+        if given is not None:
+            # a start estimated with the pipeline (counts: each class's calibrated Gaussian),
+            # used as it is: refitting it here would shrink it a second time
+            start, self.marginals_ = given, "gaussian"
+            if scorers:
+                self.start_scores_ = {"gaussian": start_score(start)}
+        elif scorers:
+            choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
             starts = {c: _Start(Z[fit], class_index[fit], n_classes, c, rank) for c in choices}
             self.start_scores_ = {c: start_score(st) for c, st in starts.items()}
             self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
+            start = starts[self.marginals_]
         else:  # nothing to validate with: the simplest start, and no residual
             self.marginals_ = "gaussian" if self.marginals == "auto" else self.marginals
-        start = (
-            starts[self.marginals_]
-            if scorers
-            else _Start(Z, class_index, n_classes, self.marginals_, rank)
-        )
+            start = _Start(Z, class_index, n_classes, self.marginals_, rank)
         self._set_start(start)
 
         history = []
@@ -357,10 +377,20 @@ class _GANModel(OmixModel):
             self.module.eval()
             self.module.to("cpu")
             if not any(frame.loc[frame["kept"], "step"].gt(0).any() for frame in history):
-                # nothing beat the start: the same start, fitted on every sample
-                self._set_start(_Start(Z, class_index, n_classes, self.marginals_, rank))
+                # nothing beat the start: the same start, fitted on every sample (a given start
+                # already was)
+                self._set_start(
+                    given
+                    if given is not None
+                    else _Start(Z, class_index, n_classes, self.marginals_, rank)
+                )
         self.history_ = pd.concat(history, ignore_index=True) if history else None
         self.is_trained_ = True
+
+    def _given_start(self, rank: int) -> _Start | None:
+        """A start fixed by the fitted pipelines instead of fitted in :meth:`train` (None: fit
+        it). Called after ``_fit_pipelines``."""
+        return None
 
     def _set_start(self, start: _Start) -> None:
         self.marginal_grid_ = (
@@ -437,7 +467,8 @@ class OmicsGAN(_GANModel):
         pooled over classes, mapped to normal scores); ``"gaussian"``: a Gaussian in the
         pipeline's space; ``"auto"`` (default): whichever is closer to the validation samples.
         Real tumours have skewed and heavy-tailed features, where the copula is far better;
-        simulated Gaussian data favours the plain Gaussian.
+        simulated Gaussian data favours the plain Gaussian. Counts always start at the
+        calibrated Gaussian (``"auto"`` means ``"gaussian"``; ``"empirical"`` is refused).
     loss
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
         ``"wgan"`` (weight clipping) or ``"gan"`` (the original minimax, non-saturating form).
@@ -456,8 +487,9 @@ class OmicsGAN(_GANModel):
         None (inferred, see :func:`~omixgan.pp.resolve_data_type`: non-negative whole numbers
         are ``"counts"``). Counts (raw UMI counts of single cells, scGAN-style) are modelled in
         the principal space (``n_pcs``) of the log-normalised counts (per 10,000, log1p), where
-        each class starts at a Gaussian calibrated so that its cells, decoded to counts, have
-        the real cells' mean and covariance there; samples are whole, non-negative counts with
+        each class starts exactly at a Gaussian calibrated so that its cells, decoded to counts,
+        have the real cells' mean and covariance there (estimated on every cell, and not shrunk
+        again); samples are whole, non-negative counts with
         library sizes drawn from the class's real cells (see :doc:`/user_guide/counts`).
     n_pcs
         Principal components of the log-normalised counts the GAN works in (``"counts"`` only).
@@ -503,6 +535,13 @@ class OmicsGAN(_GANModel):
         if data_type == "counts":  # checked first, so that the message names this argument
             check_count_data(X, source)
         _, self.data_type_ = default_pipeline(X, data_type, modality, source)
+        if self.data_type_ == "counts" and marginals == "empirical":
+            raise ValueError(
+                "marginals='empirical' does not apply to counts: a count GAN starts at each "
+                "class's calibrated Gaussian in the count space (a copula of the principal "
+                "coordinates would undo the calibration). Use marginals='auto' or 'gaussian', or "
+                "data_type='gaussian' to model the values as continuous."
+            )
         # --- counts: the GAN works in the count space's principal components
         self.n_pcs = n_pcs
         if self.data_type_ == "counts":
@@ -592,6 +631,17 @@ class OmicsGAN(_GANModel):
         Z = pipeline.fit_transform(X).astype(np.float64)
         self.pipeline_state_ = pipeline.state()
         return Z, labels
+
+    def _given_start(self, rank: int) -> _Start | None:
+        """Counts: each class starts exactly at its calibrated Gaussian of the count space (mean
+        and Ledoit-Wolf covariance corrected for the step back to counts). Fitting the usual
+        start on the coordinates would shrink that covariance a second time, towards the
+        identity correlation (on pbmc4k 24-44 % off in Frobenius norm per type, and the decoded
+        cells easier to detect: AUC 0.725 against 0.700)."""
+        if self.data_type_ != "counts":
+            return None
+        gaussians = self.count_space_state_["gaussian"]
+        return _Start.from_gaussians([gaussians[str(c)] for c in self.classes_], rank)
 
     # --- sampling -------------------------------------------------------------------------------
     def sample(self, n_per_class: int | dict = 100, seed: int | None = None) -> ad.AnnData:
