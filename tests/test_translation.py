@@ -474,3 +474,52 @@ def test_stacking_gives_a_pure_noise_source_no_weight():
     assert r["stack"] > r["all"] + 0.01, r
     with pytest.raises(ValueError, match="source_combination must be one of"):
         og.models.CrossModalVAE(train, source_combination="best")
+
+
+def test_interval_space_auto_picks_the_narrower_calibration():
+    """Beta values with noise added in beta units get much narrower intervals from a calibration
+    in beta units than from one in logit (model) space (known answer); with noise added in logit
+    space the two are close. ``space="auto"``, choosing on the calibration samples, picks the one
+    that is narrower on new samples, at the intended coverage."""
+    rng = np.random.default_rng(0)
+    n = 400
+    factor = rng.normal(size=(n, 2))
+    mrna = factor @ rng.normal(size=(2, 10)) + 0.05 * rng.normal(size=(n, 10))
+    signal = factor @ rng.normal(size=(2, 6))
+    logit_noise = 1 / (1 + np.exp(-(3 * signal + 0.5 * rng.normal(size=(n, 6)))))
+    unit_noise = np.clip(0.5 + 0.2 * signal + 0.05 * rng.normal(size=(n, 6)), 1e-6, 1 - 1e-6)
+    names = np.array([f"s{i}" for i in range(n)])
+    mdata = md.MuData(
+        {
+            m: ad.AnnData(
+                X.astype(np.float32),
+                obs=pd.DataFrame(index=names),
+                var=pd.DataFrame(index=[f"{m}{j}" for j in range(X.shape[1])]),
+            )
+            for m, X in (("mrna", mrna), ("logitnoise", logit_noise), ("unitnoise", unit_noise))
+        }
+    )
+    train, new = mdata[names[:300]].copy(), mdata[names[300:]].copy()
+    og.models.CrossModalVAE.setup_mudata(train, modalities=["mrna", "logitnoise", "unitnoise"])
+    vae = og.models.CrossModalVAE(
+        train,
+        n_latent=4,
+        n_hidden=32,
+        n_models=1,
+        data_types={"logitnoise": "beta", "unitnoise": "beta"},
+    )
+    vae.train(**FAST)
+    for target, truth in (("logitnoise", logit_noise), ("unitnoise", unit_noise)):
+        width, chosen = {}, {}
+        for space in ("model", "original", "auto"):
+            lower, upper = vae.predict_interval(new, source="mrna", target=target, space=space)
+            scores = og.metrics.interval_scores(truth[300:], lower, upper)
+            assert 0.8 < scores["coverage"] < 0.98, (target, space, scores)
+            assert (lower > 0).all() and (upper < 1).all()
+            width[space], chosen[space] = scores["width"], (lower, upper)
+        narrower = min(("model", "original"), key=width.get)
+        np.testing.assert_array_equal(chosen["auto"][0], chosen[narrower][0])
+        if target == "unitnoise":
+            assert width["original"] < 0.8 * width["model"], width
+    with pytest.raises(ValueError, match="space must be"):
+        vae.predict_interval(new, source="mrna", target="unitnoise", space="beta")
