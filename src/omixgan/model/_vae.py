@@ -1197,8 +1197,9 @@ class CrossModalVAE(_VAEModel):
             intervals are narrower on average on the calibration samples at this ``level``
             (both have the intended coverage there). Why: which one is narrower depends on the
             data, and neither is right everywhere: on real tumours (TCGA-BRCA 2012, mRNA ->
-            methylation) logit-space intervals were narrower by 1-3 %, on the course data (5000
-            samples) those in beta units by 5 %, at the same coverage of held-out samples.
+            methylation) logit-space intervals were narrower by up to 3 %, on the course data
+            (5000 samples) those in beta units by 5-6 %, at the same coverage of held-out
+            samples.
             Choosing the narrower of two calibrations on the same samples weakens the guarantee
             (by a union bound, coverage >= ``2 * level - 1`` at worst); in the benchmarks the
             coverage of the choice stayed that of either calibration.
