@@ -397,3 +397,129 @@ def test_tl_translate_seed_is_a_deprecated_alias():
             mdata, "mrna", "meth", copy=True, seed=3, max_epochs=3, progress_bar=False
         )
     assert out.uns["meth_from_mrna"]["params"]["random_state"] == 3
+
+
+def test_simplex_least_squares_known_answers():
+    from omixgan.model._vae import simplex_least_squares
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(30, 5))
+    # two columns: the clipped closed-form blend weight, in and out of [0, 1]
+    for noise_a, noise_b in ((0.5, 1.0), (1.0, 0.2), (0.1, 3.0)):
+        a = y + noise_a * rng.normal(size=y.shape)
+        b = y + noise_b * rng.normal(size=y.shape)
+        diff = b - a
+        w = np.clip(-((a - y) * diff).sum() / (diff**2).sum(), 0, 1)
+        np.testing.assert_allclose(simplex_least_squares([a, b], y), [1 - w, w], atol=1e-10)
+    # the truth among the columns gets all the weight; pure noise none
+    weights = simplex_least_squares([rng.normal(size=y.shape), y, 2 * y], y)
+    np.testing.assert_allclose(weights, [0, 1, 0], atol=1e-10)
+    # two equally good, independent predictions: about half each
+    a, b = y + rng.normal(size=y.shape), y + rng.normal(size=y.shape)
+    weights = simplex_least_squares([a, b], y)
+    assert abs(weights[0] - 0.5) < 0.1 and weights.sum() == pytest.approx(1)
+    # nothing to tell the columns apart: equal weights (the 0.5 fallback of a blend)
+    np.testing.assert_allclose(simplex_least_squares([y, y], y), [0.5, 0.5])
+
+
+def _noise_source(n=240, seed=0):
+    """``mrna`` and ``meth`` share a 2-D factor; ``noise`` is 40 features of pure noise."""
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(size=(n, 2))
+    mrna = factor @ rng.normal(size=(2, 10)) + 0.5 * rng.normal(size=(n, 10))
+    meth = 1 / (1 + np.exp(-(factor @ rng.normal(size=(2, 6)) + 0.3 * rng.normal(size=(n, 6)))))
+    noise = rng.normal(size=(n, 40))
+    names = np.array([f"s{i}" for i in range(n)])
+
+    def adata(X, prefix):
+        return ad.AnnData(
+            X.astype(np.float32),
+            obs=pd.DataFrame(index=names),
+            var=pd.DataFrame(index=[f"{prefix}{j}" for j in range(X.shape[1])]),
+        )
+
+    mdata = md.MuData(
+        {"mrna": adata(mrna, "g"), "meth": adata(meth, "cg"), "noise": adata(noise, "n")}
+    )
+    return mdata, meth
+
+
+def test_stacking_gives_a_pure_noise_source_no_weight():
+    mdata, meth = _noise_source()
+    train, new = mdata[mdata.obs_names[:180]].copy(), mdata[mdata.obs_names[180:]].copy()
+    og.models.CrossModalVAE.setup_mudata(train, modalities=["mrna", "meth", "noise"])
+    r = {}
+    for mode in ("stack", "all"):
+        vae = og.models.CrossModalVAE(
+            train, n_latent=4, n_hidden=32, n_models=1, source_combination=mode
+        )
+        vae.train(**FAST)
+        both = vae.translate(new, source=["mrna", "noise"], target="meth")
+        r[mode] = og.metrics.per_feature_pearson(meth[180:], both).mean()
+        if mode == "stack":
+            r["mrna"] = og.metrics.per_feature_pearson(
+                meth[180:], vae.translate(new, source="mrna", target="meth")
+            ).mean()
+            combination = vae.calibration_["mrna+noise->meth"]["combination"]
+            weights = {sub: a + b for sub, a, b in combination}
+            assert all(a >= 0 and b >= 0 for _, a, b in combination)
+            assert sum(weights.values()) == pytest.approx(1)
+            assert weights.get(("noise",), 0.0) < 0.01  # noise alone: nothing
+            assert weights.get(("mrna", "noise"), 0.0) < 0.1  # mrna + noise: little
+            # one source: the blend of VAE and ridge, as linear_blend="auto" chooses it
+            (sub, a, b), *rest = vae.calibration_["mrna->meth"]["combination"]
+            assert sub == ("mrna",) and not rest and a + b == pytest.approx(1)
+    # stacking is as good as the informative source alone; every source together is worse
+    assert abs(r["stack"] - r["mrna"]) < 0.01, r
+    assert r["stack"] > r["all"] + 0.01, r
+    with pytest.raises(ValueError, match="source_combination must be one of"):
+        og.models.CrossModalVAE(train, source_combination="best")
+
+
+def test_interval_space_auto_picks_the_narrower_calibration():
+    """Beta values with noise added in beta units get much narrower intervals from a calibration
+    in beta units than from one in logit (model) space (known answer); with noise added in logit
+    space the two are close. ``space="auto"``, choosing on the calibration samples, picks the one
+    that is narrower on new samples, at the intended coverage."""
+    rng = np.random.default_rng(0)
+    n = 400
+    factor = rng.normal(size=(n, 2))
+    mrna = factor @ rng.normal(size=(2, 10)) + 0.05 * rng.normal(size=(n, 10))
+    signal = factor @ rng.normal(size=(2, 6))
+    logit_noise = 1 / (1 + np.exp(-(3 * signal + 0.5 * rng.normal(size=(n, 6)))))
+    unit_noise = np.clip(0.5 + 0.2 * signal + 0.05 * rng.normal(size=(n, 6)), 1e-6, 1 - 1e-6)
+    names = np.array([f"s{i}" for i in range(n)])
+    mdata = md.MuData(
+        {
+            m: ad.AnnData(
+                X.astype(np.float32),
+                obs=pd.DataFrame(index=names),
+                var=pd.DataFrame(index=[f"{m}{j}" for j in range(X.shape[1])]),
+            )
+            for m, X in (("mrna", mrna), ("logitnoise", logit_noise), ("unitnoise", unit_noise))
+        }
+    )
+    train, new = mdata[names[:300]].copy(), mdata[names[300:]].copy()
+    og.models.CrossModalVAE.setup_mudata(train, modalities=["mrna", "logitnoise", "unitnoise"])
+    vae = og.models.CrossModalVAE(
+        train,
+        n_latent=4,
+        n_hidden=32,
+        n_models=1,
+        data_types={"logitnoise": "beta", "unitnoise": "beta"},
+    )
+    vae.train(**FAST)
+    for target, truth in (("logitnoise", logit_noise), ("unitnoise", unit_noise)):
+        width, chosen = {}, {}
+        for space in ("model", "original", "auto"):
+            lower, upper = vae.predict_interval(new, source="mrna", target=target, space=space)
+            scores = og.metrics.interval_scores(truth[300:], lower, upper)
+            assert 0.8 < scores["coverage"] < 0.98, (target, space, scores)
+            assert (lower > 0).all() and (upper < 1).all()
+            width[space], chosen[space] = scores["width"], (lower, upper)
+        narrower = min(("model", "original"), key=width.get)
+        np.testing.assert_array_equal(chosen["auto"][0], chosen[narrower][0])
+        if target == "unitnoise":
+            assert width["original"] < 0.8 * width["model"], width
+    with pytest.raises(ValueError, match="space must be"):
+        vae.predict_interval(new, source="mrna", target="unitnoise", space="beta")
