@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import omixgan as og
-from omixgan.pp._countspace import CountSpace, log_normalise
+from omixgan._countspace import CountSpace, log_normalise
 
 
 def _cells(n=160, g=30, seed=0):

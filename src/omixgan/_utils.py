@@ -19,6 +19,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtri
 
+#: Beta values are clipped to [eps, 1 - eps] before the logit: 0 and 1 occur in real arrays
+#: and would map to infinity. 1e-6 keeps M-values within about +-20, far beyond biology.
+BETA_EPS = 1e-6
+
 # Row blocks of about this many bytes bound the temporary memory of elementwise work (a boolean
 # NaN mask of a large matrix costs a quarter of the matrix).
 BLOCK_BYTES = 64 * 2**20

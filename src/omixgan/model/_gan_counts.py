@@ -1,5 +1,5 @@
 """OmicsGAN's path for count data (scGAN-style): the GAN works in the calibrated log-normalised
-PCA space of :class:`~omixgan.pp._countspace.CountSpace` and its samples are decoded to whole,
+PCA space of :class:`~omixgan._countspace.CountSpace` and its samples are decoded to whole,
 non-negative counts with library sizes drawn from each class's real cells.
 
 Kept apart from ``_omicsgan.py``: the GAN itself (start, residual, validation) is the same for
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._countspace import CountSpace
 from .._utils import check_counts
-from ..pp._countspace import CountSpace
 
 
 def check_count_data(X: np.ndarray, source) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mudata as md
 import numpy as np
 
+from .._countspace import N_PCS, n_components
 from .._utils import check_labels_key, check_modality_list, make_mudata, synthetic_adata
 from ..module._gan import LOSSES
 from ..pp import Pipeline
-from ..pp._countspace import N_PCS, n_components
 from ._base import default_pipeline, register
 from ._gan_counts import (
     check_count_data,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._countspace import N_PCS, n_components
 from .._utils import (
     MIN_SAMPLES_PER_CLASS,
     EmpiricalMarginals,
@@ -20,7 +21,6 @@ from .._utils import (
 )
 from ..module._gan import LOSSES, MAX_RANK, GANModule
 from ..pp import Pipeline
-from ..pp._countspace import N_PCS, n_components
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._gan import GANTrainConfig, ValidationScore, classifier_auc, train_pair

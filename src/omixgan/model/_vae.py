@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from .._utils import (
+    BETA_EPS,
     check_labels_key,
     check_modalities,
     check_modality_list,
@@ -21,7 +22,6 @@ from .._utils import (
 from ..metrics import conformal_quantile, conformal_scores
 from ..module._vae import VAEEnsembleModule, product_of_experts, source_sets
 from ..pp import Pipeline
-from ..pp._transforms import BETA_EPS
 from ..train import make_fabric, seed_everything
 from ..train import progress_bar as make_progress_bar
 from ..train._loop import device_generator

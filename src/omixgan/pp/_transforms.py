@@ -13,11 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 # DataType is also reached here by models saved before it moved to _utils (pickled by this path)
-from .._utils import DATA_TYPE_KEY, DataType, check_counts, is_count_matrix, row_blocks
-
-#: Beta values are clipped to [eps, 1 - eps] before the logit: 0 and 1 occur in real arrays
-#: and would map to infinity. 1e-6 keeps M-values within about +-20, far beyond biology.
-BETA_EPS = 1e-6
+from .._utils import BETA_EPS, DATA_TYPE_KEY, DataType, check_counts, is_count_matrix, row_blocks
 
 #: Transforms work through large matrices in row blocks of this size: their float64
 #: intermediates then cost a few times one block, not a few times the matrix.

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._countspace import N_PCS, CountSpace, dither_counts, log_normalise
 from .._utils import check_counts, check_dense_fits, check_labels_key, resolve_counts
-from ..pp._countspace import N_PCS, CountSpace, dither_counts, log_normalise
 
 __all__ = ["count_gaussian", "dither_counts", "log_normalise"]
 
