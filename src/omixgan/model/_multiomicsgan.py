@@ -41,7 +41,11 @@ class MultiOmicsGAN(_GANModel):
         e.g. CITE-seq RNA and antibody tags, are detected as ``"counts"``). A count modality is
         modelled in the principal components (``n_pcs``) of its log-normalised counts, as in
         :class:`~omixgan.models.OmicsGAN`, and sampled as whole counts; a new cell takes the
-        library sizes of all its count modalities from one real cell of its class.
+        library sizes of all its count modalities from one real cell of its class. Unlike
+        OmicsGAN's, the joint start is one shrinkage Gaussian over every modality's coordinates
+        (the coupling between modalities has no calibrated form), so the count modalities'
+        own calibrated covariance is shrunk once more there; ``marginals="empirical"`` is
+        refused for them.
     n_pcs
         Principal components per count modality.
     """
@@ -90,6 +94,14 @@ class MultiOmicsGAN(_GANModel):
                 n_inputs.append(n_components(n_pcs, *X.shape))
             else:
                 n_inputs.append(X.shape[1])
+        counts = [m for m in self.modalities if self.data_types_[m] == "counts"]
+        if counts and marginals == "empirical":
+            raise ValueError(
+                f"marginals='empirical' does not apply to count modalities ({', '.join(counts)}): "
+                "they are modelled in the principal components of a calibrated count space, and "
+                "a copula of those coordinates would undo its calibration. Use marginals='auto' "
+                "or 'gaussian'."
+            )
         self.widths_ = dict(zip(self.modalities, n_inputs))
         self._init_module(sum(n_inputs), labels, per_class, n_hidden, n_layers, rank)
         self.pipeline_state_, self.marginals_ = None, None

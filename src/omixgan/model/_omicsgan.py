@@ -637,7 +637,7 @@ class OmicsGAN(_GANModel):
         and Ledoit-Wolf covariance corrected for the step back to counts). Fitting the usual
         start on the coordinates would shrink that covariance a second time, towards the
         identity correlation (on pbmc4k 24-44 % off in Frobenius norm per type, and the decoded
-        cells easier to detect: AUC 0.725 against 0.700)."""
+        cells easier to detect: pbmc4k AUC 0.727 ± 0.006 against 0.691 ± 0.011 over 3 seeds)."""
         if self.data_type_ != "counts":
             return None
         gaussians = self.count_space_state_["gaussian"]

@@ -742,10 +742,13 @@ class CrossModalVAE(_VAEModel):
           modality that carries little extra information about the target still adds
           estimation noise on a few hundred samples (miRNA next to mRNA for methylation in
           TCGA-BRCA), yet choosing one subset on about 50 calibration samples is itself noisy,
-          and an average of the subsets' translations is better than any one of them. With
-          ``linear_blend="auto"`` this is for one source exactly the ``"auto"`` blend; the weights
-          are a few numbers fitted on thousands of values (samples x features), and a source
-          that only adds noise gets (about) zero weight.
+          and a weighted average of the subsets' translations hedges between them. With
+          ``linear_blend="auto"`` this is for one source exactly the ``"auto"`` blend. The weights
+          are a few numbers fitted on thousands of values (samples x features); on simulated
+          data a source of pure noise gets zero weight, but on about 50 real calibration samples
+          they can still overfit: on TCGA-BRCA 2012, mRNA + miRNA -> methylation is on par with
+          mRNA alone on average (0.478 vs 0.476), mRNA + miRNA -> protein below it (0.396 vs
+          0.410; see the translation benchmarks).
         - ``"select"``: the one subset whose blend had the smallest calibration error.
         - ``"all"``: the blend of every source given, the subsets unused.
 
@@ -906,10 +909,13 @@ class CrossModalVAE(_VAEModel):
             best epoch.
         calibration_fraction
             Fraction of the samples with two or more modalities (at least
-            :data:`MIN_CALIBRATION`) held out from training altogether: on them the blend weight
-            of the ridge map is chosen and the conformal intervals of :meth:`predict_interval`
-            are calibrated. Interval coverage on new samples is only guaranteed by samples the
-            model never saw. 0.2 trades a fifth of the training samples (the ridge maps are then
+            :data:`MIN_CALIBRATION`) held out from training altogether: on them the weights of
+            the ridge maps and source subsets are chosen (``linear_blend``,
+            ``source_combination``) and the conformal intervals of :meth:`predict_interval` are
+            calibrated, on the same samples: the intervals' residuals are in-sample for those
+            few weights (measured coverage of 90 % intervals on held-out samples: 0.89-0.92).
+            Interval coverage on new samples is only guaranteed by samples the model never saw.
+            0.2 trades a fifth of the training samples (the ridge maps are then
             refitted on all of them) for a calibration set of about 50 samples in a cohort of
             250. 0: no intervals, and ``linear_blend="auto"`` falls back to 0.5.
         refit
@@ -1031,10 +1037,8 @@ class CrossModalVAE(_VAEModel):
                 raise ValueError(f"linear_blend must be in [0, 1], got {linear_blend!r}.")
             return [(sources, 1.0 - float(linear_blend), float(linear_blend))]
         entry = self.calibration_.get(calibration_key(sources, target))
-        if entry is not None and "combination" in entry:
+        if entry is not None:
             return [(tuple(sub), a, b) for sub, a, b in entry["combination"]]
-        if entry is not None:  # saved before combinations: a blend of the sources alone
-            return [(sources, 1.0 - entry["blend"], entry["blend"])]
         w = 0.5 if self.linear_blend == "auto" else float(self.linear_blend)
         return [(sources, 1.0 - w, w)]
 
@@ -1218,7 +1222,6 @@ class CrossModalVAE(_VAEModel):
         if space not in ("auto", "model", "original"):
             raise ValueError(f"space must be 'auto', 'model' or 'original', got {space!r}.")
         obs, pred, groups = self._model_space_prediction(data, source, target, None)
-        pipeline = self._pipeline(target)
         lower = np.empty(pred.shape, dtype=np.float64)
         upper = np.empty(pred.shape, dtype=np.float64)
         for sources, rows in groups:
@@ -1231,13 +1234,21 @@ class CrossModalVAE(_VAEModel):
                     f"{', '.join((*sources, target))}."
                 )
             if self._interval_space(entry, target, level, space) == "model":
-                half = conformal_quantile(entry["scores"], entry["n_samples"], level)
-                lower[rows] = pipeline.inverse(pred[rows] - half * entry["scale"])
-                upper[rows] = pipeline.inverse(pred[rows] + half * entry["scale"])
+                lower[rows], upper[rows] = self._model_interval(entry, target, pred[rows], level)
             else:
                 lower[rows], upper[rows] = self._original_interval(
-                    entry, target, pipeline.inverse(pred[rows]), level
+                    entry, target, self._pipeline(target).inverse(pred[rows]), level
                 )
+        return lower, upper
+
+    def _model_interval(self, entry, target, center, level):
+        """``center`` (model space) plus or minus the model-space calibration's half width, in
+        original units and clipped to the data type's range (log1p counts can reach -1 below)."""
+        pipeline = self._pipeline(target)
+        half = conformal_quantile(entry["scores"], entry["n_samples"], level) * entry["scale"]
+        lower, upper = pipeline.inverse(center - half), pipeline.inverse(center + half)
+        if self.data_types_[target] == "counts":  # beta values: the inverse logit is in (0, 1)
+            lower = np.maximum(lower, 0.0)
         return lower, upper
 
     def _original_interval(self, entry, target, center, level):
@@ -1255,11 +1266,12 @@ class CrossModalVAE(_VAEModel):
             return "model"  # an affine transform (z-score): both are the same interval
         if space == "original":
             return "original"
-        pipeline = self._pipeline(target)
         cal = entry["original"]["prediction"]
-        half = conformal_quantile(entry["scores"], entry["n_samples"], level) * entry["scale"]
-        model_width = np.mean(pipeline.inverse(cal + half) - pipeline.inverse(cal - half))
-        lower, upper = self._original_interval(entry, target, pipeline.inverse(cal), level)
+        model_lower, model_upper = self._model_interval(entry, target, cal, level)
+        model_width = np.mean(model_upper - model_lower)
+        lower, upper = self._original_interval(
+            entry, target, self._pipeline(target).inverse(cal), level
+        )
         return "original" if np.mean(upper - lower) < model_width else "model"
 
     def get_latent_representation(
@@ -1324,8 +1336,8 @@ def simplex_least_squares(columns: list[np.ndarray], y: np.ndarray) -> np.ndarra
     objective is ``||C w||^2`` (the weights sum to 1), and ``v = argmin_{v >= 0} ||C v||^2 +
     (sum(v) - 1)^2`` is ``w / (1 + min ||C w||^2)``, so ``w = v / sum(v)``. ``C`` enters only
     through its k x k Gram matrix (square root by eigendecomposition), so the cost does not grow
-    with the data. Columns that cannot be told apart (equal, or all zero) share their weight
-    equally.
+    with the data. Among columns that cannot be told apart (equal ones), the solver's choice
+    gets the weight.
     """
     from scipy.optimize import nnls
 
