@@ -156,6 +156,7 @@ def sdv_generators(
     after 20 draws of 500 rows, when the shortfall is recorded. Returns samples, training
     seconds and a note per model (``models``: which of the two to train).
     """
+    import ctgan
     from ctgan import CTGAN, TVAE
 
     X = np.asarray(train.X, dtype=np.float64)
@@ -201,7 +202,7 @@ def sdv_generators(
         out[name] = ad.AnnData(values.astype(np.float32), obs=obs, var=train.var[[]].copy())
         how = "conditioned on the class" if name == "CTGAN" else "unconditional"
         notes[name] = (
-            f"{how}, {sum(counts.values()) - sum(short.values())} of {drawn} draws kept"
+            f"ctgan {ctgan.__version__}, {how}, {sum(counts.values()) - sum(short.values())} of {drawn} draws kept"
             + (f"; short of {short}" if short else "")
             + (" (logit space)" if logit else "")
         )
@@ -279,8 +280,12 @@ def run(
 def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
     r = results[results["setting"] == setting]
     out = {}
+    n_seeds = r["seed"].nunique()
     for gen in [g for g in ORDER if g in set(r["generator"])]:
         g = r[r["generator"] == gen]
+        ran = sorted(g["seed"].unique())
+        if len(ran) < n_seeds:  # e.g. CTGAN, too slow for every seed: no spread, not comparable
+            gen = f"{gen} (seed{'s' if len(ran) > 1 else ''} {', '.join(map(str, ran))} only)"
         out[gen] = {
             "AUC": f"{g['two_sample_auc'].mean():.3f} ± {g['two_sample_auc'].std(ddof=0):.3f}",
             "DCR ratio": f"{g['dcr_ratio'].mean():.2f} ± {g['dcr_ratio'].std(ddof=0):.2f}",
@@ -315,6 +320,27 @@ def verdicts(results: pd.DataFrame) -> list[str]:
         verdict = ("met" if met else "missed") + ("" if n_seeds > 1 else " (one seed)")
         lines.append(f"| {setting} | {auc:.3f} | {dcr:.2f} | {target}, DCR >= 0.95 | {verdict} |")
     return lines
+
+
+def sdv_text(results: pd.DataFrame) -> str:
+    sdv = results[results["generator"].isin(SDV)]
+    if not len(sdv):
+        return "CTGAN and TVAE (the `ctgan` package) have not been run yet (`--sdv`)."
+    ran = sdv.groupby(["generator", "setting"], sort=False)
+    where = "; ".join(
+        f"{gen} on {setting}: seed(s) {', '.join(map(str, sorted(g['seed'].unique())))}, "
+        f"{g['train_seconds'].mean():.0f} s to train (load {g['load'].mean():.1f}); {'; '.join(sorted(set(g['chose'])))}"
+        for (gen, setting), g in ran
+    )
+    return f"""**CTGAN and TVAE** (the `ctgan` package, `--sdv`): one model on the whole
+training half with the class as a discrete column, ctgan's defaults throughout (300 epochs, batch
+500, CPU), features as they are (methylation as logits, mapped back). Samples per class: CTGAN
+draws conditioned on the class (`sample(500, condition_column=..., condition_value=...)`), TVAE,
+which has no conditional sampling, draws unconditionally; both keep only rows whose *generated*
+label is the class asked for (relabelling a conditioned draw would flatter CTGAN), until the class
+has as many as the held-out half. Scored by the same `evaluate_generation` call as every other
+row. They are slow (a Bayesian Gaussian mixture per column, then training), so they ran on fewer
+settings and seeds than the rest; rows on fewer seeds are marked. {where}."""
 
 
 def page(results: pd.DataFrame) -> str:
@@ -369,8 +395,7 @@ seeds, and a difference smaller than the spread is a tie.
 
 {timing}
 
-CTGAN and TVAE (the `ctgan` package) were not run here: the package is not installed in this
-environment.
+{sdv_text(results)}
 
 ## Results
 
@@ -407,7 +432,7 @@ def main() -> None:
     results = pd.concat(
         [pd.read_csv(p) for p in parts if p.exists() and "augmentation" not in p.name],
         ignore_index=True,
-    )
+    ).drop_duplicates(["setting", "seed", "generator"], keep="last")  # a rerun in a later part wins
     PAGE.write_text(page(results))
     print(f"wrote {PAGE}", file=sys.stderr)
 
