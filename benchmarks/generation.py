@@ -277,6 +277,12 @@ def run(
 
 
 # --- the page -----------------------------------------------------------------------------------
+def _ms(values: pd.Series, digits: int) -> str:
+    if len(values) == 1:  # one seed: no spread to show
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=0):.{digits}f}"
+
+
 def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
     r = results[results["setting"] == setting]
     out = {}
@@ -287,8 +293,8 @@ def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
         if len(ran) < n_seeds:  # e.g. CTGAN, too slow for every seed: no spread, not comparable
             gen = f"{gen} (seed{'s' if len(ran) > 1 else ''} {', '.join(map(str, ran))} only)"
         out[gen] = {
-            "AUC": f"{g['two_sample_auc'].mean():.3f} ± {g['two_sample_auc'].std(ddof=0):.3f}",
-            "DCR ratio": f"{g['dcr_ratio'].mean():.2f} ± {g['dcr_ratio'].std(ddof=0):.2f}",
+            "AUC": _ms(g["two_sample_auc"], 3),
+            "DCR ratio": _ms(g["dcr_ratio"], 2),
             "log var ratio": f"{g['log_variance_ratio'].mean():.2f}",
             "corr. distance": f"{g['correlation_distance'].mean():.3f}",
             "TSTR macro-F1": f"{g['tstr_macro_f1'].mean():.2f}",
