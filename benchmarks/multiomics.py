@@ -279,7 +279,9 @@ def _reading(name: str, r: pd.DataFrame) -> str:
     rival = m.loc[others, "joint_two_sample_auc"].idxmin()
     gap = m.loc[GAN, "joint_two_sample_auc"] - m.loc[rival, "joint_two_sample_auc"]
     spread = max(m.loc[GAN, "joint_two_sample_auc_sd"], m.loc[rival, "joint_two_sample_auc_sd"])
-    if abs(gap) <= spread:
+    if r["seed"].nunique() < 2:
+        versus = f"{gap:+.3f} from {rival}, the best baseline (one seed: no spread to judge a tie)"
+    elif abs(gap) <= spread:
         versus = f"a tie with {rival} (difference {gap:+.3f}, within the spread {spread:.3f})"
     else:
         versus = f"{'below' if gap < 0 else 'above'} {rival}, the best baseline, by {abs(gap):.3f}"
