@@ -332,11 +332,13 @@ def sdv_text(results: pd.DataFrame) -> str:
     sdv = results[results["generator"].isin(SDV)]
     if not len(sdv):
         return "CTGAN and TVAE (the `ctgan` package) have not been run yet (`--sdv`)."
-    ran = sdv.groupby(["generator", "setting"], sort=False)
-    where = "; ".join(
-        f"{gen} on {setting}: seed(s) {', '.join(map(str, sorted(g['seed'].unique())))}, "
-        f"{g['train_seconds'].mean():.0f} s to train (load {g['load'].mean():.1f}); {'; '.join(sorted(set(g['chose'])))}"
-        for (gen, setting), g in ran
+    where = "\n".join(
+        f"- {gen}, {setting}: seed(s) {', '.join(map(str, sorted(g['seed'].unique())))}; "
+        f"{g['train_seconds'].mean():.0f} s to train (load {g['load'].mean():.1f}); "
+        + "; ".join(sorted(set(g["chose"])))
+        for setting in SETTINGS
+        for gen in SDV
+        if len(g := sdv[(sdv["setting"] == setting) & (sdv["generator"] == gen)])
     )
     return f"""**CTGAN and TVAE** (the `ctgan` package, `--sdv`): one model on the whole
 training half with the class as a discrete column, ctgan's defaults throughout (300 epochs, batch
@@ -346,7 +348,10 @@ which has no conditional sampling, draws unconditionally; both keep only rows wh
 label is the class asked for (relabelling a conditioned draw would flatter CTGAN), until the class
 has as many as the held-out half. Scored by the same `evaluate_generation` call as every other
 row. They are slow (a Bayesian Gaussian mixture per column, then training), so they ran on fewer
-settings and seeds than the rest; rows on fewer seeds are marked. {where}."""
+settings and seeds than the rest; rows on fewer seeds are marked. Where they ran, training seconds
+(one torch thread, shared machine) and how many draws were needed:
+
+{where}"""
 
 
 def page(results: pd.DataFrame) -> str:
