@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/generation.py               # every setting, 3 seeds
     .venv/bin/python benchmarks/generation.py --settings "TCGA-2012 mRNA" --seeds 0
     .venv/bin/python benchmarks/generation.py --page-only   # rewrite the page from the CSV
+    .venv/bin/python benchmarks/generation.py --sdv --settings "TCGA-2012 mRNA" --seeds 0 --part sdv_tcga_mrna
 
 Uses only omixgan's public API (``og.datasets``, ``og.models.OmicsGAN``, ``og.tl.smote``,
 ``og.tl.evaluate_generation``, whose baseline rows are the held-out control, the class Gaussian,
@@ -14,6 +15,12 @@ the baselines and the random forest of the two-sample test, so the spread over s
 spread a user sees from run to run. Writes ``benchmarks/results/generation.csv`` (one row per
 setting, seed and generator: every metric of ``evaluate_generation``, the GAN's training wall
 seconds, the load average and what training chose) and ``docs/benchmarks_generation.md``.
+
+``--sdv`` trains CTGAN and TVAE (the ``ctgan`` package, ``pip install "omixgan[benchmarks]"``)
+instead, scored by the same ``evaluate_generation`` call on the same halves (without its baseline
+rows, which the main run already has). They are slow (a Bayesian Gaussian mixture per column),
+so they run separately and write their own part CSV (``--part``); the page merges every part
+and marks rows measured on fewer seeds than the rest of their setting.
 """
 
 from __future__ import annotations
@@ -45,12 +52,14 @@ PAGE = ROOT / "docs" / "benchmarks_generation.md"
 SPLIT_STATE = 0
 SEEDS = (0, 1, 2)
 GAN = "OmicsGAN (default)"
+SDV = ("CTGAN", "TVAE")
 ORDER = [
     "held-out real (control)",
     GAN,
     "class Gaussian",
     "Gaussian copula",
     "SMOTE",
+    *SDV,
     "copy of train",
 ]
 METRICS = [
@@ -100,7 +109,113 @@ def data(setting: str) -> tuple[ad.AnnData, str]:
     return modality(og.datasets.tcga_brca_2012(), mod, "pam50"), "pam50"
 
 
-def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.DataFrame:
+def gan_and_smote(
+    train: ad.AnnData, labels_key: str, counts: dict[str, int], smallest: int, seed: int
+) -> tuple[dict[str, ad.AnnData], dict[str, float], dict[str, str]]:
+    """OmicsGAN with every default, and SMOTE; samples, training seconds, what training chose."""
+    og.models.OmicsGAN.setup_anndata(train, labels_key=labels_key)
+    gan = og.models.OmicsGAN(train)
+    started = time.perf_counter()
+    gan.train(seed=seed, progress_bar=False)
+    seconds = time.perf_counter() - started
+    h = gan.history
+    kept = "start" if h is None or not h.loc[h["kept"], "step"].gt(0).any() else "residual"
+    chose = (
+        f"{gan.marginals_} start, {'per class' if gan.per_class else 'conditional'}, {kept} kept"
+    )
+    synthetic = {
+        GAN: gan.sample(counts, seed=seed),
+        # imbalanced-learn's default k=5 unless a class is smaller (TCGA's Normal: 4 or 5)
+        "SMOTE": og.tl.smote(
+            train,
+            labels_key=labels_key,
+            n_per_class=counts,
+            k_neighbors=min(5, smallest - 1),
+            random_state=seed,
+        ),
+    }
+    return synthetic, {GAN: seconds}, {GAN: chose}
+
+
+def sdv_generators(
+    train: ad.AnnData,
+    labels_key: str,
+    counts: dict[str, int],
+    seed: int,
+    models: tuple[str, ...] = SDV,
+) -> tuple[dict[str, ad.AnnData], dict[str, float], dict[str, str]]:
+    """CTGAN and TVAE with ctgan's defaults (300 epochs, batch 500), the class a discrete column.
+
+    One model each on the whole training half, features and label side by side, as a user of
+    the package would train it. Methylation beta values go in as logits and come back through
+    the inverse (as for the class Gaussian and OmicsGAN), so draws stay in (0, 1). Samples per
+    class: CTGAN draws with ``condition_column``/``condition_value`` (its conditional vector);
+    TVAE has no conditional sampling and draws unconditionally. Both then keep only the rows
+    whose *generated* label is the class asked for (a conditioned CTGAN can still emit another
+    label; relabelling those rows would flatter it), drawing again until the class is full or
+    after 20 draws of 500 rows, when the shortfall is recorded. Returns samples, training
+    seconds and a note per model (``models``: which of the two to train).
+    """
+    import ctgan
+    from ctgan import CTGAN, TVAE
+
+    X = np.asarray(train.X, dtype=np.float64)
+    # the rule og.tl.class_gaussian uses: beta values declared by the reader, never the range alone
+    beta = og.pp.resolve_data_type(X, og.pp.declared_data_type(train)) == "beta"
+    logit = og.pp.Logit() if beta else None
+    Z = logit.transform(X) if logit else X
+    columns = [f"f{j}" for j in range(Z.shape[1])]
+    df = pd.DataFrame(Z, columns=columns)
+    df["label"] = train.obs[labels_key].astype(str).to_numpy()
+    out, seconds, notes = {}, {}, {}
+    for name in models:
+        cls = {"CTGAN": CTGAN, "TVAE": TVAE}[name]
+        model = cls(enable_gpu=False)
+        model.set_random_state(seed)  # ctgan seeds numpy's and torch's global state in fit / sample
+        started = time.perf_counter()
+        model.fit(df, discrete_columns=["label"])
+        seconds[name] = time.perf_counter() - started
+        kept, drawn, short = {}, 0, {}
+        for c, n in counts.items():
+            rows = []
+            for _ in range(20):
+                draw = (
+                    model.sample(500, condition_column="label", condition_value=c)
+                    if name == "CTGAN"
+                    else model.sample(500)
+                )
+                drawn += len(draw)
+                rows.append(draw[draw["label"] == c])
+                if sum(len(r) for r in rows) >= n:
+                    break
+            got = pd.concat(rows).iloc[:n]
+            if len(got) < n:
+                short[c] = n - len(got)
+            kept[c] = got
+        samples = pd.concat(kept.values())
+        values = samples[columns].to_numpy(dtype=np.float64)
+        values = logit.inverse(values) if logit else values
+        obs = pd.DataFrame(
+            {labels_key: pd.Categorical(samples["label"].to_numpy())},
+            index=[f"{name}_{i}" for i in range(len(samples))],
+        )
+        out[name] = ad.AnnData(values.astype(np.float32), obs=obs, var=train.var[[]].copy())
+        how = "conditioned on the class" if name == "CTGAN" else "unconditional"
+        notes[name] = (
+            f"ctgan {ctgan.__version__}, {how}, {sum(counts.values()) - sum(short.values())} of {drawn} draws kept"
+            + (f"; short of {short}" if short else "")
+            + (" (logit space)" if logit else "")
+        )
+    return out, seconds, notes
+
+
+def run(
+    settings: list[str],
+    seeds: tuple[int, ...],
+    csv: Path = CSV,
+    sdv: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Score OmicsGAN and SMOTE with the baselines, or (``sdv``: model names) CTGAN / TVAE."""
     old = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
     rows = []
     for setting in settings:
@@ -113,31 +228,23 @@ def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.Data
             flush=True,
         )
         for seed in seeds:
-            og.models.OmicsGAN.setup_anndata(train, labels_key=labels_key)
-            gan = og.models.OmicsGAN(train)
             load = os.getloadavg()[0]
-            started = time.perf_counter()
-            gan.train(seed=seed, progress_bar=False)
-            seconds = time.perf_counter() - started
-            h = gan.history
-            kept = "start" if h is None or not h.loc[h["kept"], "step"].gt(0).any() else "residual"
-            chose = f"{gan.marginals_} start, {'per class' if gan.per_class else 'conditional'}, {kept} kept"
-            synthetic = {
-                GAN: gan.sample(counts, seed=seed),
-                # imbalanced-learn's default k=5 unless a class is smaller (TCGA's Normal: 4 or 5)
-                "SMOTE": og.tl.smote(
-                    train,
-                    labels_key=labels_key,
-                    n_per_class=counts,
-                    k_neighbors=min(5, smallest - 1),
-                    random_state=seed,
-                ),
-            }
+            if sdv:
+                synthetic, seconds, chose = sdv_generators(train, labels_key, counts, seed, sdv)
+            else:
+                synthetic, seconds, chose = gan_and_smote(train, labels_key, counts, smallest, seed)
+            # sdv: the baseline rows are the main run's (same halves, same seed); not twice
             table = og.tl.evaluate_generation(
-                train, synthetic, reference=reference, labels_key=labels_key, random_state=seed
+                train,
+                synthetic,
+                reference=reference,
+                labels_key=labels_key,
+                baselines=not sdv,
+                random_state=seed,
             )
             print(
-                f"   seed {seed}: train() {seconds:.1f} s (load {load:.1f}); {chose}\n"
+                f"   seed {seed}: train() seconds { {k: round(v) for k, v in seconds.items()} } "
+                f"(load {load:.1f}); {chose}\n"
                 + table[["two_sample_auc", "dcr_ratio"]].round(3).to_string(),
                 flush=True,
             )
@@ -148,9 +255,9 @@ def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.Data
                         "seed": seed,
                         "generator": generator,
                         **{k: float(row[k]) for k in METRICS},
-                        "train_seconds": seconds if generator == GAN else np.nan,
-                        "load": load if generator == GAN else np.nan,
-                        "chose": chose if generator == GAN else "",
+                        "train_seconds": seconds.get(generator, np.nan),
+                        "load": load if generator in seconds else np.nan,
+                        "chose": chose.get(generator, ""),
                         "n_train": train.n_obs,
                         "n_features": train.n_vars,
                     }
@@ -170,14 +277,24 @@ def run(settings: list[str], seeds: tuple[int, ...], csv: Path = CSV) -> pd.Data
 
 
 # --- the page -----------------------------------------------------------------------------------
+def _ms(values: pd.Series, digits: int) -> str:
+    if len(values) == 1:  # one seed: no spread to show
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=0):.{digits}f}"
+
+
 def summary(results: pd.DataFrame, setting: str) -> pd.DataFrame:
     r = results[results["setting"] == setting]
     out = {}
+    n_seeds = r["seed"].nunique()
     for gen in [g for g in ORDER if g in set(r["generator"])]:
         g = r[r["generator"] == gen]
+        ran = sorted(g["seed"].unique())
+        if len(ran) < n_seeds:  # e.g. CTGAN, too slow for every seed: no spread, not comparable
+            gen = f"{gen} (seed{'s' if len(ran) > 1 else ''} {', '.join(map(str, ran))} only)"
         out[gen] = {
-            "AUC": f"{g['two_sample_auc'].mean():.3f} ± {g['two_sample_auc'].std(ddof=0):.3f}",
-            "DCR ratio": f"{g['dcr_ratio'].mean():.2f} ± {g['dcr_ratio'].std(ddof=0):.2f}",
+            "AUC": _ms(g["two_sample_auc"], 3),
+            "DCR ratio": _ms(g["dcr_ratio"], 2),
             "log var ratio": f"{g['log_variance_ratio'].mean():.2f}",
             "corr. distance": f"{g['correlation_distance'].mean():.3f}",
             "TSTR macro-F1": f"{g['tstr_macro_f1'].mean():.2f}",
@@ -209,6 +326,32 @@ def verdicts(results: pd.DataFrame) -> list[str]:
         verdict = ("met" if met else "missed") + ("" if n_seeds > 1 else " (one seed)")
         lines.append(f"| {setting} | {auc:.3f} | {dcr:.2f} | {target}, DCR >= 0.95 | {verdict} |")
     return lines
+
+
+def sdv_text(results: pd.DataFrame) -> str:
+    sdv = results[results["generator"].isin(SDV)]
+    if not len(sdv):
+        return "CTGAN and TVAE (the `ctgan` package) have not been run yet (`--sdv`)."
+    where = "\n".join(
+        f"- {gen}, {setting}: seed(s) {', '.join(map(str, sorted(g['seed'].unique())))}; "
+        f"{g['train_seconds'].mean():.0f} s to train (load {g['load'].mean():.1f}); "
+        + "; ".join(sorted(set(g["chose"])))
+        for setting in SETTINGS
+        for gen in SDV
+        if len(g := sdv[(sdv["setting"] == setting) & (sdv["generator"] == gen)])
+    )
+    return f"""**CTGAN and TVAE** (the `ctgan` package, `--sdv`): one model on the whole
+training half with the class as a discrete column, ctgan's defaults throughout (300 epochs, batch
+500, CPU), features as they are (methylation as logits, mapped back). Samples per class: CTGAN
+draws conditioned on the class (`sample(500, condition_column=..., condition_value=...)`), TVAE,
+which has no conditional sampling, draws unconditionally; both keep only rows whose *generated*
+label is the class asked for (relabelling a conditioned draw would flatter CTGAN), until the class
+has as many as the held-out half. Scored by the same `evaluate_generation` call as every other
+row. They are slow (a Bayesian Gaussian mixture per column, then training), so they ran on fewer
+settings and seeds than the rest; rows on fewer seeds are marked. Where they ran, training seconds
+(one torch thread, shared machine) and how many draws were needed:
+
+{where}"""
 
 
 def page(results: pd.DataFrame) -> str:
@@ -263,8 +406,7 @@ seeds, and a difference smaller than the spread is a tie.
 
 {timing}
 
-CTGAN and TVAE (the `ctgan` package) were not run here: the package is not installed in this
-environment.
+{sdv_text(results)}
 
 ## Results
 
@@ -278,6 +420,13 @@ def main() -> None:
     parser.add_argument("--settings", nargs="*", default=SETTINGS)
     parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
     parser.add_argument(
+        "--sdv",
+        nargs="*",
+        choices=SDV,
+        help="train CTGAN and TVAE (ctgan package; or the ones named) instead of OmicsGAN and "
+        "SMOTE; use with --part",
+    )
+    parser.add_argument(
         "--part",
         default="",
         help="write generation_<part>.csv (runs in parallel); the page reads them all",
@@ -288,12 +437,13 @@ def main() -> None:
             args.settings,
             tuple(args.seeds),
             CSV.with_name(f"generation_{args.part}.csv") if args.part else CSV,
+            sdv=() if args.sdv is None else tuple(args.sdv or SDV),
         )
     parts = [CSV] + sorted(CSV.parent.glob("generation_*.csv"))
     results = pd.concat(
         [pd.read_csv(p) for p in parts if p.exists() and "augmentation" not in p.name],
         ignore_index=True,
-    )
+    ).drop_duplicates(["setting", "seed", "generator"], keep="last")  # a rerun in a later part wins
     PAGE.write_text(page(results))
     print(f"wrote {PAGE}", file=sys.stderr)
 

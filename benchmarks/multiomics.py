@@ -1,28 +1,31 @@
-"""Multi-omics generation: MultiOmicsGAN against per-modality GANs and baselines, held-out samples.
+"""Multi-omics generation: MultiOmicsGAN against SMOTE and the baselines, on held-out samples.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/multiomics.py              # train, score, write CSV and page
-    .venv/bin/python benchmarks/multiomics.py --resume     # skip data sets already finished
-    .venv/bin/python benchmarks/multiomics.py --page-only  # rewrite the page from the CSV
+    .venv/bin/python benchmarks/multiomics.py                 # every data set, seeds 0, 1, 2
+    .venv/bin/python benchmarks/multiomics.py --settings tcga2012 --seeds 0 --part tcga2012
+    .venv/bin/python benchmarks/multiomics.py --page-only     # rewrite the page from the CSVs
 
-Writes ``benchmarks/results/multiomics.csv`` and ``docs/benchmarks_multiomics.md``. Generators:
-``MultiOmicsGAN`` (all modalities jointly, class-conditional); one ``OmicsGAN`` per modality
-trained independently (per class), whose samples are paired by class only; SMOTE on the
-modalities side by side; CTGAN and TVAE (the ``ctgan`` package: ``pip install
-"omixgan[benchmarks]"``, one model per class on the modalities side by side); the baselines that
-``evaluate_multiomics_generation`` adds (with the translator-consistency columns). Data: course
-2000, course 5000, TCGA-BRCA. ``--resume`` reuses the data sets already finished by an
-interrupted run (``benchmarks/results/multiomics_<data>.csv``).
+Generators: ``MultiOmicsGAN`` with every default (all modalities jointly, class-conditional),
+SMOTE on the standardised modalities side by side, and the baselines that
+``og.tl.evaluate_multiomics_generation`` adds (held-out control, class Gaussians and Gaussian
+copulas per modality, copy of train; with the translator-consistency columns). Data: course 2000
+(mrna, meth, prot) and TCGA-BRCA 2012 (mrna, meth, prot; the 343 tumours with a PAM50 call).
+The split is fixed (held-out half, stratified, random_state=0); the seed is that of the
+generators, the baselines and the random forest of the two-sample test, as in
+``benchmarks/generation.py``. Writes ``benchmarks/results/multiomics.csv`` (or
+``multiomics_<part>.csv`` with ``--part``; one row per setting, seed and generator, saved after
+every seed) and ``docs/benchmarks_multiomics.md`` from every such CSV.
 """
 
 from __future__ import annotations
 
-import copy
+import argparse
 import datetime
-import hashlib
 import os
 import platform
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -39,8 +42,16 @@ from omixgan._utils import make_mudata
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+CSV = RESULTS / "multiomics.csv"
 PAGE = ROOT / "docs" / "benchmarks_multiomics.md"
-SEED = 0
+SPLIT_STATE = 0
+SEEDS = (0, 1, 2)
+GAN = "MultiOmicsGAN"
+SMOTE = "SMOTE (modalities side by side)"
+CONTROL = "held-out real (control)"
+GAUSSIAN = "class Gaussian per modality"
+COPULA = "Gaussian copula per modality"
+ORDER = [CONTROL, GAN, GAUSSIAN, COPULA, SMOTE, "copy of train"]
 
 
 def _split(mdata, labels_key):
@@ -49,12 +60,12 @@ def _split(mdata, labels_key):
         names = names[names.isin(mdata[mod].obs_names)]
     labels = mdata.obs.loc[names, labels_key].astype(str)
     train, test = train_test_split(
-        np.asarray(names), test_size=0.5, stratify=labels, random_state=SEED
+        np.asarray(names), test_size=0.5, stratify=labels, random_state=SPLIT_STATE
     )
     return mdata[train].copy(), mdata[test].copy()
 
 
-def _smote_joint(train, labels_key, counts, modalities):
+def _smote_joint(train, labels_key, counts, modalities, seed):
     """SMOTE on the modalities side by side (each standardised), split back per modality."""
     blocks = [train[m].X for m in modalities]
     mean = [b.mean(axis=0) for b in blocks]
@@ -65,7 +76,7 @@ def _smote_joint(train, labels_key, counts, modalities):
     joint.obs[labels_key] = train.obs[labels_key].astype(str).to_numpy()
     k = min(5, int(pd.Series(joint.obs[labels_key]).value_counts().min()) - 1)  # TCGA's Normal: 4
     new = og.tl.smote(
-        joint, labels_key=labels_key, n_per_class=counts, k_neighbors=k, random_state=SEED
+        joint, labels_key=labels_key, n_per_class=counts, k_neighbors=k, random_state=seed
     )
     mods, start = {}, 0
     for m, mu, s in zip(modalities, mean, sd):
@@ -81,200 +92,55 @@ def _smote_joint(train, labels_key, counts, modalities):
     return out
 
 
-def _independent_gans(train, labels_key, counts, modalities, seconds):
-    """One per-class OmicsGAN per modality; samples of the same class are paired at random."""
-    mods = {}
-    for m in modalities:
-        adata = train[m].copy()
-        adata.obs[labels_key] = train.obs.loc[adata.obs_names, labels_key].astype(str).to_numpy()
-        og.models.OmicsGAN.setup_anndata(adata, labels_key=labels_key)
-        per_class = bool(adata.obs[labels_key].value_counts().min() >= 10)
-        gan = og.models.OmicsGAN(adata, per_class=per_class)
-        start = time.perf_counter()
-        gan.train(seed=SEED, progress_bar=False)
-        seconds[m] = time.perf_counter() - start
-        mods[m] = gan.sample(counts, seed=SEED)
-    out = make_mudata(mods)
-    out.obs = mods[modalities[0]].obs.copy()
-    return out
-
-
-# --- CTGAN and TVAE (the `ctgan` package, pip install "omixgan[benchmarks]") -------------------
-
-_TRANSFORMS: dict[
-    str, tuple
-] = {}  # data fingerprint -> (fitted DataTransformer, transformed matrix, seconds)
-
-
-def _fingerprint(df: pd.DataFrame) -> str:
-    return hashlib.sha1(
-        np.ascontiguousarray(df.to_numpy()).tobytes() + ",".join(df.columns).encode()
-    ).hexdigest()
-
-
-def _shared_transformer():
-    """ctgan's DataTransformer, fitted once per training matrix and shared by CTGAN and TVAE.
-
-    Both models start with the same mode-specific normalisation (one Bayesian Gaussian mixture
-    per column, fitted by the same code with the same defaults); on 658 columns it costs minutes,
-    so this run fits it once per class and hands the fitted copy to both. Columns are transformed
-    one after another (ctgan would start a process pool for 500+ rows; the machine is shared).
-    """
-    from ctgan.data_transformer import DataTransformer
-
-    class SharedDataTransformer(DataTransformer):
-        def fit(self, raw_data, discrete_columns=()):
-            key = _fingerprint(raw_data)
-            if key not in _TRANSFORMS:
-                start = time.perf_counter()
-                super().fit(raw_data, discrete_columns)
-                matrix = np.concatenate(
-                    self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1
-                )
-                _TRANSFORMS[key] = (
-                    copy.deepcopy(self.__dict__),
-                    matrix.astype(float),
-                    time.perf_counter() - start,
-                )
-            self.__dict__.update(copy.deepcopy(_TRANSFORMS[key][0]))
-            self.seconds = _TRANSFORMS[key][2]  # what fitting it cost the first time
-
-        def transform(self, raw_data):
-            key = _fingerprint(raw_data)
-            if key in _TRANSFORMS:
-                return _TRANSFORMS[key][1].copy()
-            return np.concatenate(
-                self._synchronous_transform(raw_data, self._column_transform_info_list), axis=1
-            ).astype(float)
-
-    return SharedDataTransformer
-
-
-def _ctgan_family(train, labels_key, counts, modalities, epochs, seconds):
-    """Per class: CTGAN and TVAE on the modalities side by side; ``epochs``: ``{"CTGAN": n, "TVAE": m}``.
-
-    Before the models see them, methylation beta values go to logit space (as every omixgan model
-    and the class Gaussian do, so draws stay in (0, 1)) and every feature is z-scored with the
-    class's training mean and SD; both steps are inverted on the samples. ``seconds`` receives,
-    per model, the seconds of its own training plus the shared normalisation fit (each model alone
-    would pay that, so it is counted in full for every model and epoch count). Returns
-    ``{"CTGAN": MuData, "TVAE": MuData}``; ctgan's default settings apart from ``epochs``, CPU.
-    """
-    import ctgan.synthesizers.ctgan as ctgan_module
-    import ctgan.synthesizers.tvae as tvae_module
-    from ctgan import CTGAN, TVAE
-
-    from omixgan.pp import Logit, infer_data_type
-
-    shared = _shared_transformer()
-    ctgan_module.DataTransformer = tvae_module.DataTransformer = shared
-    labels = train.obs[labels_key].astype(str).to_numpy()
-    logit = {m: infer_data_type(train[m].X, name=m) == "beta" for m in modalities}
-    blocks = [
-        Logit().transform(train[m].X) if logit[m] else np.asarray(train[m].X, dtype=np.float64)
-        for m in modalities
-    ]
-    widths = [b.shape[1] for b in blocks]
-    X = np.hstack(blocks)
-    columns = [f"f{j}" for j in range(X.shape[1])]
-    out = {name: [] for name in epochs}
-    seconds.update({name: 0.0 for name in epochs})
-    for c, n in counts.items():
-        Xc = X[labels == c]
-        mu, sd = Xc.mean(axis=0), Xc.std(axis=0)
-        sd = np.where(sd > 0, sd, 1.0)
-        df = pd.DataFrame((Xc - mu) / sd, columns=columns)
-        prepared = shared()
-        prepared.fit(df)
-        prep = prepared.seconds
-        for name, n_epochs in epochs.items():
-            model = {"CTGAN": CTGAN, "TVAE": TVAE}[name](epochs=n_epochs, enable_gpu=False)
-            model.set_random_state(SEED)
-            start = time.perf_counter()
-            model.fit(df)
-            seconds[name] += prep + time.perf_counter() - start
-            draws = model.sample(n).to_numpy(dtype=np.float64) * sd + mu
-            out[name].append((c, draws))
-    result = {}
-    for name, parts in out.items():
-        Z = np.vstack([d for _, d in parts])
-        obs = pd.DataFrame(
-            {labels_key: np.concatenate([[c] * len(d) for c, d in parts]), "synthetic": True}
-        )
-        obs.index = [f"{name}_{i}" for i in range(len(obs))]
-        mods, start = {}, 0
-        for m, w in zip(modalities, widths):
-            block = Z[:, start : start + w]
-            block = Logit().inverse(block) if logit[m] else block
-            mods[m] = ad.AnnData(
-                block.astype(np.float32), obs=obs.copy(), var=train[m].var[[]].copy()
-            )
-            start += w
-        mdata = make_mudata(mods)
-        mdata.obs = obs.copy()
-        result[name] = mdata
-    return result
-
-
-def run(name: str, mdata, labels_key: str, ctgan_epochs: tuple[dict, ...] = ()) -> pd.DataFrame:
-    """Train every generator on the train half of ``mdata`` and score it on the held-out half.
-
-    ``ctgan_epochs``: ``{"CTGAN": n, "TVAE": m}`` per setting of CTGAN and TVAE to train (none:
-    left out).
-    """
-    modalities = list(mdata.mod)
-    train, held_out = _split(mdata, labels_key)
+def run_seed(name: str, train, held_out, labels_key: str, seed: int) -> pd.DataFrame:
+    """Train MultiOmicsGAN and SMOTE on the train half and score them (with the baselines)."""
+    modalities = list(train.mod)
     counts = held_out.obs[labels_key].astype(str).value_counts().to_dict()
-    print(
-        f"\n== {name}: {train.n_obs} train / {held_out.n_obs} held-out samples, modalities {modalities}",
-        flush=True,
-    )
     og.models.MultiOmicsGAN.setup_mudata(train, modalities=modalities, labels_key=labels_key)
     gan = og.models.MultiOmicsGAN(train)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
-    gan.train(seed=SEED, progress_bar=False)
-    seconds = {"MultiOmicsGAN": time.perf_counter() - start}
-    synthetic = {
-        "MultiOmicsGAN": gan.sample(counts, seed=SEED),
-    }
-    start = time.perf_counter()
-    synthetic["SMOTE (modalities side by side)"] = _smote_joint(
-        train, labels_key, counts, modalities
+    gan.train(seed=seed, progress_bar=False)
+    seconds = {GAN: time.perf_counter() - start}
+    h = gan.history
+    kept = "start" if h is None or not h.loc[h["kept"], "step"].gt(0).any() else "residual"
+    chose = (
+        f"{gan.marginals_} start, {'per class' if gan.per_class else 'conditional'}, {kept} kept"
     )
-    seconds["SMOTE (modalities side by side)"] = time.perf_counter() - start
-    epochs_of = {}
-    for epochs in ctgan_epochs:
-        family_seconds = {}
-        for model, mdata_syn in _ctgan_family(
-            train, labels_key, counts, modalities, epochs, family_seconds
-        ).items():
-            row = f"{model} ({epochs[model]} epochs)"
-            synthetic[row] = mdata_syn
-            seconds[row] = family_seconds[model]
-            epochs_of[row] = epochs[model]
-        print(f"   {epochs}: seconds {family_seconds}", flush=True)
-    print(f"   training seconds: { {k: round(v) for k, v in seconds.items()} }", flush=True)
+    synthetic = {GAN: gan.sample(counts, seed=seed)}
+    start = time.perf_counter()
+    synthetic[SMOTE] = _smote_joint(train, labels_key, counts, modalities, seed)
+    seconds[SMOTE] = time.perf_counter() - start
     start = time.perf_counter()
     table = og.tl.evaluate_multiomics_generation(
-        train, synthetic, reference=held_out, labels_key=labels_key, random_state=SEED
+        train, synthetic, reference=held_out, labels_key=labels_key, random_state=seed
     )
-    print(f"   scoring: {time.perf_counter() - start:.0f} s", flush=True)
+    print(
+        f"   seed {seed}: MultiOmicsGAN train() {seconds[GAN]:.0f} s (load {load:.1f}); {chose}; "
+        f"scoring {time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
     table["train_seconds"] = pd.Series(seconds)
-    table["epochs"] = pd.Series(epochs_of, dtype=float)
-    table.insert(0, "setting", name)
-    print(table.round(3).to_string(), flush=True)
+    table["load"] = pd.Series({GAN: load})
+    table["chose"] = pd.Series({GAN: chose})
+    table.index.name = "generator"
+    table = table.reset_index()
+    table.insert(1, "setting", name)
+    table.insert(2, "seed", seed)
+    print(
+        table.set_index("generator")[["joint_two_sample_auc", "joint_dcr_ratio"]]
+        .round(3)
+        .to_string(),
+        flush=True,
+    )
     return table
 
 
-#: What each data set gets. CTGAN and TVAE: epochs chosen for a total budget of about 25 minutes
-#: on the 2-core CPU (measured on course 2000, one class of 600 samples x 658 columns: the shared
-#: normalisation fit 200 s, one CTGAN epoch 18 s, one TVAE epoch 3 s, under heavy load; about
-#: 150 s, 6 s and 2 s in the run itself); none on course 5000, where the normalisation fit alone
-#: would take about 13 minutes (2.5 times the samples of course 2000).
-SETTINGS = [
-    ("TCGA-BRCA 2012 (mrna, meth, prot; 343 labelled)", "tcga2012", "pam50", ()),
-    ("course 2000 (mrna, meth, prot)", "course2000", "cluster", ()),
-]
+#: key -> (page title, labels key)
+SETTINGS = {
+    "course2000": ("course 2000 (mrna, meth, prot)", "cluster"),
+    "tcga2012": ("TCGA-BRCA 2012 (mrna, meth, prot; 343 labelled)", "pam50"),
+}
 
 
 def _load(key: str):
@@ -282,204 +148,284 @@ def _load(key: str):
         b = og.datasets.tcga_brca_2012()
         b = b[b.obs["pam50"].notna().to_numpy()].copy()
         b.obs["pam50"] = b.obs["pam50"].astype(str)
-        return _drop(b, "mirna")
-    if key == "tcga":  # the 150 samples that have protein (the 70 test samples have none)
-        tcga = og.datasets.tcga_brca()
-        return tcga[tcga.obs["split"] == "train"].copy()
+        out = md.MuData({m: b.mod[m] for m in b.mod if m != "mirna"})
+        out.obs = b.obs.loc[out.obs_names].copy()
+        return out
     return og.datasets.course(int(key.removeprefix("course")))
 
 
-def _drop(mdata, modality: str):
-    out = md.MuData({m: mdata.mod[m] for m in mdata.mod if m != modality})
-    out.obs = mdata.obs.loc[out.obs_names].copy()
-    return out
+def run(keys: list[str], seeds: tuple[int, ...], csv: Path, commit: str) -> None:
+    old = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+    new = []
+    for key in keys:
+        name, labels_key = SETTINGS[key]
+        train, held_out = _split(_load(key), labels_key)
+        print(
+            f"\n== {name}: {train.n_obs} train / {held_out.n_obs} held-out samples, "
+            f"modalities {list(train.mod)}",
+            flush=True,
+        )
+        for seed in seeds:
+            table = run_seed(name, train.copy(), held_out, labels_key, seed)
+            table["commit"] = commit
+            new.append(table)
+            done = pd.concat(new, ignore_index=True)
+            replaced = (
+                old.set_index(["setting", "seed"]).index.isin(
+                    done.set_index(["setting", "seed"]).index
+                )
+                if len(old)
+                else []
+            )
+            keep = old[~replaced] if len(old) else old
+            pd.concat([keep, done], ignore_index=True).to_csv(csv, index=False)  # every seed
 
 
-def _fmt(x, digits=3) -> str:
-    return "n/a" if pd.isna(x) else f"{x:.{digits}f}"
+# --- the page -----------------------------------------------------------------------------------
+def _ms(values: pd.Series, digits: int = 3) -> str:
+    v = values.dropna()
+    if not len(v):
+        return "–"
+    if len(v) == 1:  # one seed: no spread to show
+        return f"{v.mean():.{digits}f}"
+    return f"{v.mean():.{digits}f} ± {v.std(ddof=0):.{digits}f}"
 
 
-READING = """\
-What the tables say (one split per data set; differences of a few hundredths in AUC are noise):
+def _rows(r: pd.DataFrame) -> list[str]:
+    present = set(r["generator"])
+    return [g for g in ORDER if g in present] + sorted(present - set(ORDER))
 
-- **Existing tabular generators lose clearly.** CTGAN and TVAE (ctgan 0.12.1) are detected almost
-  perfectly wherever they ran (joint AUC 0.97 to 1.00; per modality 0.96 to 1.00), far behind
-  MultiOmicsGAN (0.68 to 0.85) and even SMOTE. They ran far fewer epochs than the 300 of the
-  reference run, but the reference itself (300 epochs, mRNA only) gave AUC 0.98 (TVAE) and 1.00
-  (CTGAN), and more epochs on course 2000 (CTGAN 2 -> 6, TVAE 10 -> 50) did not move the joint
-  AUC off 1.00: more training is unlikely to change the conclusion. They are also slow here: their
-  per-column normalisation grows with the 658 columns.
-- **MultiOmicsGAN against independent per-modality GANs**: on joint AUC the independent GANs are
-  better on every data set (course 2000 0.748 vs 0.816, course 5000 0.787 vs 0.853,
-  TCGA-BRCA 0.660 vs 0.679), at 2 to 5 times the training time (MultiOmicsGAN 64 to 86 s).
-- **Coupling between modalities** is where they differ. On TCGA-BRCA, where modalities are
-  coupled sample by sample, independent GANs lose it (translator consistency 0.51, as low as
-  class Gaussians' 0.61) while MultiOmicsGAN keeps it: 1.83, i.e. its modalities are *more*
-  predictable from each other than real ones; together with its DCR ratios of 0.80 to 0.85 this
-  says its samples sit close to training samples (a copy of the training data scores 2.19, SMOTE
-  2.17). On the course data, where the class is the only coupling, MultiOmicsGAN overstates the
-  coupling (1.37 on course 2000, 1.03 on course 5000) while independent GANs and class Gaussians
-  are about 1, as the data are. CTGAN scores below 1 wherever it ran (0.90 and 0.92 on course 2000, 0.48 on TCGA-BRCA).
-  Cross-correlation distances of MultiOmicsGAN and the independent GANs are at the control's
-  level; CTGAN's and TVAE's are 2 to 5 times the control's on course 2000 (0.12 to 0.28 against
-  0.054). On course 5000 every generator's cross-correlation distance is within 0.01 of the
-  control's, and translator consistency is 0.99 to 1.04 for the GANs and Gaussians (SMOTE 1.12).
-- **The true model wins where it is the true model**: on the course data independent
-  class-conditional Gaussians have the lowest joint AUC (0.577, 0.622). On TCGA-BRCA they are
-  poor (0.885): 75 training samples per split cannot fill their covariances, and they lose the
-  coupling.
-- **SMOTE** is detected more easily than MultiOmicsGAN and the independent GANs (joint AUC 0.87 to 0.93) and its DCR ratios of
-  0.27 to 0.29 show near-copies, as in single-modality generation.
 
-In short: for realistic multi-omics samples that keep the sample-level coupling of real data,
-MultiOmicsGAN is the only generator here that does both reasonably (TCGA-BRCA), at the cost of
-partial memorisation on small cohorts; on data coupled only through the class, a class-conditional
-Gaussian is better and independent per-modality GANs are better than MultiOmicsGAN.
-"""
+def _label(r: pd.DataFrame, gen: str) -> str:
+    """The generator's name, marked when it was measured on fewer seeds than its setting."""
+    seeds = sorted(r.loc[r["generator"] == gen, "seed"].unique())
+    if len(seeds) < r["seed"].nunique():
+        return f"{gen} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} only)"
+    return gen
+
+
+def _joint_table(r: pd.DataFrame) -> str:
+    out = {}
+    for gen in _rows(r):
+        g = r[r["generator"] == gen]
+        out[_label(r, gen)] = {
+            "joint AUC": _ms(g["joint_two_sample_auc"]),
+            "joint DCR": _ms(g["joint_dcr_ratio"], 2),
+            "cross-corr. distance": _ms(g["cross_correlation_distance"]),
+            "translator consistency": _ms(g["translator_consistency"], 2),
+            "train s": f"{g['train_seconds'].mean():.0f}"
+            if g["train_seconds"].notna().any()
+            else "–",
+            "n_seeds": g["seed"].nunique(),
+        }
+    return pd.DataFrame(out).T.to_markdown()
+
+
+def _modality_table(r: pd.DataFrame) -> str:
+    mods = [c.removesuffix("_two_sample_auc") for c in r.columns if c.endswith("_two_sample_auc")]
+    mods = [m for m in mods if m != "joint" and r[f"{m}_two_sample_auc"].notna().any()]
+    out = {}
+    for gen in _rows(r):
+        g = r[r["generator"] == gen]
+        out[_label(r, gen)] = {
+            **{f"{m} AUC": _ms(g[f"{m}_two_sample_auc"]) for m in mods},
+            **{f"{m} DCR": f"{g[f'{m}_dcr_ratio'].mean():.2f}" for m in mods},
+        }
+    return pd.DataFrame(out).T.to_markdown()
+
+
+def _means(r: pd.DataFrame) -> pd.DataFrame:
+    cols = ["joint_two_sample_auc", "joint_dcr_ratio", "translator_consistency"]
+    mean = r.groupby("generator")[cols].mean()
+    sd = r.groupby("generator")[cols].std(ddof=0).add_suffix("_sd")
+    return mean.join(sd)
+
+
+def _target(name: str, m: pd.DataFrame) -> tuple[str, float]:
+    if name.startswith("course"):
+        bar = m.loc[GAUSSIAN, "joint_two_sample_auc"] + 0.03
+        return f"AUC <= class Gaussians per modality + 0.03 = {bar:.3f}", bar
+    best = m.loc[[GAUSSIAN, COPULA, SMOTE], "joint_two_sample_auc"]
+    bar = best.min() - 0.03
+    return (
+        f"AUC <= best of Gaussians / copulas / SMOTE ({best.idxmin()}, {best.min():.3f}) - 0.03 "
+        f"= {bar:.3f}",
+        bar,
+    )
+
+
+def _targets(results: pd.DataFrame) -> list[str]:
+    lines = []
+    for name, r in results.groupby("setting", sort=False):
+        m = _means(r)
+        text, bar = _target(name, m)
+        auc, dcr = m.loc[GAN, "joint_two_sample_auc"], m.loc[GAN, "joint_dcr_ratio"]
+        n = r.loc[r["generator"] == GAN, "seed"].nunique()
+        verdict = ("met" if auc <= bar and dcr >= 0.95 else "missed") + (
+            "" if n > 1 else " (one seed)"
+        )
+        lines.append(
+            f"| {name} | {_ms(r.loc[r['generator'] == GAN, 'joint_two_sample_auc'])} | "
+            f"{dcr:.2f} | {n} | {text}, DCR >= 0.95 | {verdict} |"
+        )
+    return lines
+
+
+def _reading(name: str, r: pd.DataFrame) -> str:
+    """What the numbers of one setting say, computed from them (no number typed by hand)."""
+    m = _means(r)
+    gens = [g for g in _rows(r) if g not in (CONTROL, "copy of train")]
+    best = m.loc[gens, "joint_two_sample_auc"].idxmin()
+    others = [g for g in (GAUSSIAN, COPULA, SMOTE) if g in m.index]
+    rival = m.loc[others, "joint_two_sample_auc"].idxmin()
+    gap = m.loc[GAN, "joint_two_sample_auc"] - m.loc[rival, "joint_two_sample_auc"]
+    spread = max(m.loc[GAN, "joint_two_sample_auc_sd"], m.loc[rival, "joint_two_sample_auc_sd"])
+    if r["seed"].nunique() < 2:
+        versus = f"{gap:+.3f} from {rival}, the best baseline (one seed: no spread to judge a tie)"
+    elif abs(gap) <= spread:
+        versus = f"a tie with {rival} (difference {gap:+.3f}, within the spread {spread:.3f})"
+    else:
+        versus = f"{'below' if gap < 0 else 'above'} {rival}, the best baseline, by {abs(gap):.3f}"
+    copying = [g for g in gens if m.loc[g, "joint_dcr_ratio"] < 0.5]
+    tc = m["translator_consistency"]
+
+    def coupling(g):
+        v = tc[g]
+        word = (
+            "about real"
+            if abs(v - 1) <= 0.15
+            else ("stronger than real" if v > 1 else "weaker than real")
+        )
+        return f"{g} {v:.2f} ({word})"
+
+    lines = [
+        f"- **{name}**: lowest joint AUC {best} ({m.loc[best, 'joint_two_sample_auc']:.3f}; "
+        f"control {m.loc[CONTROL, 'joint_two_sample_auc']:.3f}). MultiOmicsGAN "
+        f"{m.loc[GAN, 'joint_two_sample_auc']:.3f} is {versus}.",
+    ]
+    if copying:
+        lines.append(
+            "  Near-copies (joint DCR below 0.5): "
+            + ", ".join(f"{g} {m.loc[g, 'joint_dcr_ratio']:.2f}" for g in copying)
+            + "."
+        )
+    lines.append(
+        "  Translator consistency (1 = modalities as predictable from mRNA as in real samples): "
+        + ", ".join(coupling(g) for g in gens if g in tc.index)
+        + f"; a copy of train scores {tc.get('copy of train', float('nan')):.2f}."
+    )
+    return "\n".join(lines)
 
 
 def page(results: pd.DataFrame) -> str:
     today = datetime.date.today().isoformat()
-    commit = results["commit"].dropna().iloc[0] if "commit" in results else "unknown"
+    commits = ", ".join(f"`{c}`" for c in sorted(results["commit"].dropna().astype(str).unique()))
+    gan = results[results["generator"] == GAN]
     lines = [
         "# Multi-omics generation benchmarks",
         "",
         "Can one model generate all modalities of a sample so that each looks real *and* they fit",
-        "together? And is it better than existing tabular generators? All numbers come from",
-        "`benchmarks/results/multiomics.csv`, written with this page by `benchmarks/multiomics.py`.",
+        "together? All numbers come from `benchmarks/results/multiomics*.csv`, written with this page",
+        "by `benchmarks/multiomics.py`.",
         "",
         "## How it was measured",
         "",
-        "- **Data**: course 2000 and course 5000 (InterSIM, modalities coupled only through the class)",
-        "  and TCGA-BRCA (real; mrna + mirna + prot, the 150 samples that have all three; modalities",
-        "  coupled sample by sample).",
+        "- **Data**: course 2000 (InterSIM; mrna, meth, prot; modalities coupled only through the",
+        "  class) and TCGA-BRCA 2012 (real tumours; mrna, meth, prot, the 343 with a PAM50 call;",
+        "  modalities coupled sample by sample).",
         "- **Split**: the samples with every modality are split 50 / 50, stratified by class,",
-        "  `random_state=0`; generators see the train half only and generate as many samples per class",
-        "  as the held-out half has.",
-        "- **Generators**: `MultiOmicsGAN` (default settings on every data set: one class-conditional",
-        "  WGAN-GP over all modalities, 1200 steps); one per-class `OmicsGAN` per modality trained",
-        "  independently (samples of a class paired at random: they share only the class); SMOTE on the",
-        "  standardised modalities side by side; **CTGAN and TVAE** (`ctgan` 0.12.1, `pip install",
-        '  "omixgan[benchmarks]"`), one model per class on the modalities side by side, ctgan\'s default',
-        "  settings (batch 500; CTGAN 2 x 256 generator and discriminator, pac 10; TVAE 2 x 128) except",
-        "  the number of epochs (see below), CPU; before they see the data, methylation beta values go to",
-        "  logit space (as in every omixgan model and the class Gaussian) and every feature is z-scored",
-        "  with its class's training mean and SD, both inverted on the samples. Their per-column",
-        "  mode-specific normalisation (a Bayesian Gaussian mixture per column, identical for both) is",
-        "  fitted once per class and shared; its cost is nevertheless counted in full in both models'",
-        "  seconds. `evaluate_multiomics_generation` adds the held-out control, independent",
-        "  class-conditional Gaussians per modality and copies of training samples.",
+        "  `random_state=0`, the same split for every seed; generators see the train half only and",
+        "  generate as many samples per class as the held-out half has.",
+        f"- **Seeds**: {', '.join(map(str, sorted(results['seed'].unique())))}: the seed of the",
+        "  generators, the baselines and the random forest of the two-sample test. Cells are mean ±",
+        "  standard deviation over the seeds (`n_seeds`); a difference smaller than the spread is a tie.",
+        "- **Generators**: `MultiOmicsGAN(train)` and `train(seed=seed)` with every default (a joint",
+        "  shrinkage-Gaussian or Gaussian-copula start over all modalities, a residual trained",
+        "  adversarially from zero, the start kept unless a snapshot beats it on validation samples);",
+        "  SMOTE on the standardised modalities side by side (k = 5, k = 3 on TCGA-BRCA 2012 whose",
+        "  Normal class has 4 training samples). `evaluate_multiomics_generation` adds the held-out",
+        "  control, class-conditional Gaussians per modality (Ledoit-Wolf; logit space for beta",
+        "  values), Gaussian copulas per modality (empirical marginals) and copies of training samples.",
+        "  CTGAN and TVAE were not run on the modalities jointly (1390 columns on TCGA-BRCA 2012); see",
+        "  [the generation benchmarks](benchmarks_generation.md) for them on mRNA and methylation alone.",
         "- **Scores** (`og.tl.evaluate_multiomics_generation`): per modality and for all modalities side",
-        "  by side, the random-forest two-sample AUC (0.5 ideal) and the DCR ratio (about 1 ideal, well",
-        "  below 1 = copying); `cross_correlation_distance`: RMS difference between the real and",
-        "  synthetic correlations *between* modalities (0 ideal); **translator consistency**: a ridge",
-        "  regression fitted on the real training samples predicts every other modality from mRNA;",
-        "  `translator_r_mrna_to_X` is its mean per-feature Pearson r on the generator's samples (for the",
-        "  control: on half of the held-out real samples) and `translator_consistency` the mean of those",
-        "  r over targets divided by the same mean on all held-out real samples (1 = the synthetic",
-        "  modalities fit together as well as real ones; well below 1 = the coupling is lost).",
+        "  by side, the random-forest two-sample AUC (300 trees, 5 folds; 0.5 ideal) and the DCR ratio",
+        "  (about 1 ideal, well below 1 = copying); `cross-corr. distance`: RMS difference between the",
+        "  real and synthetic correlations *between* modalities (0 ideal); **translator consistency**: a",
+        "  ridge regression fitted on the real training samples predicts every other modality from",
+        "  mRNA; its mean per-feature Pearson r on the generator's samples divided by the same on the",
+        "  held-out real samples (1 = the modalities fit together as in real samples; well below 1 =",
+        "  the coupling is lost; above 1 = more predictable than real, as copies are: the translator",
+        "  learnt the training samples' between-modality correlations, chance ones included, and a",
+        "  generator that reproduces them, e.g. through a joint covariance estimated on the training",
+        "  half, scores above the held-out real samples even where its DCR says it does not copy).",
         f"- **Machine**: 2-core CPU shared with other jobs, no GPU, torch {torch.__version__}, one torch",
-        f"  thread, Python {platform.python_version()}; {today}; omixgan at commit `{commit}`. Seconds are",
-        "  wall-clock training time and indicative only (other jobs ran on the same cores).",
+        f"  thread, Python {platform.python_version()}; page written {today}; omixgan at commit(s)",
+        f"  {commits}. MultiOmicsGAN `train()` took {gan['train_seconds'].min():.0f}–"
+        f"{gan['train_seconds'].max():.0f} s while the 1-minute load average was "
+        f"{gan['load'].min():.1f}–{gan['load'].max():.1f}: upper bounds, not quiet-machine timings.",
         "",
-        "### CTGAN and TVAE: epochs and cost",
+        "## Targets (issue 11)",
         "",
-        "The reference run (course 2000 mRNA only, 131 columns, one model per class) used ctgan's",
-        "default 300 epochs: two-sample AUC 0.98 for TVAE (72 s) and 1.00 for CTGAN (706 s). On all three",
-        "modalities (658 columns) ctgan's cost grows with the number of columns, not only with the",
-        "samples. Measured on one class of course 2000 (600 samples) before the run, under heavy load",
-        "from other jobs: the shared normalisation about 200 s, one CTGAN epoch (a single step of",
-        "batch 500) about 18 s, one TVAE epoch about 3 s; in the run itself (less load) about 150 s,",
-        "6 s and 2 s per class. 300 CTGAN epochs would thus take 30 to 90 minutes per class. Within a",
-        "budget of about 25 minutes for both models over all data sets, this benchmark trains them for",
-        "the epochs in the `epochs` column (two settings on course 2000, to see the trend) and leaves",
-        "them out on course 5000 (five classes, 2500 training samples), where the normalisation fit",
-        "alone would take about 13 minutes. `train_seconds` counts the shared normalisation in every",
-        "CTGAN / TVAE row; the compute actually spent on both models was about 11 minutes on course",
-        "2000 (normalisation about 315 s once, then about 26, 77, 41 and 197 s for CTGAN 2 and 6,",
-        "TVAE 10 and 50 epochs) and at most 6 minutes on TCGA-BRCA.",
+        "| setting | MultiOmicsGAN joint AUC | DCR | seeds | target | verdict |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+        *_targets(results),
         "",
     ]
-    main_cols = ["joint_two_sample_auc", "joint_dcr_ratio", "cross_correlation_distance"]
-    for setting, part in results.groupby("setting", sort=False):
-        part = part.drop(columns=[c for c in ("setting", "commit") if c in part]).dropna(
-            axis=1, how="all"
-        )
-        translator = sorted(c for c in part.columns if c.startswith("translator_r_")) + [
-            "translator_consistency"
-        ]
-        extra = [c for c in ("train_seconds", "epochs") if c in part]
-        per_mod = [
-            c
-            for c in part.columns
-            if c.endswith(("_two_sample_auc", "_dcr_ratio")) and not c.startswith("joint")
-        ]
-        show = part[[*main_cols, *translator, *extra]].copy()
-        for c in extra:
-            show[c] = show[c].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    for name, r in results.groupby("setting", sort=False):
+        chose = "; ".join(sorted(set(r.loc[r["generator"] == GAN, "chose"].dropna())))
         lines += [
-            f"## {setting}",
+            f"## {name}",
             "",
-            "Jointly, coupling and cost:",
+            f"What MultiOmicsGAN's training chose: {chose or '–'}.",
             "",
-            show.round(3).to_markdown(),
+            "All modalities jointly, their coupling and the cost:",
+            "",
+            _joint_table(r),
+            "",
+            "Per modality (AUC mean ± sd; DCR mean):",
+            "",
+            _modality_table(r),
             "",
         ]
-        lines += ["Per modality:", "", part[per_mod].round(3).to_markdown(), ""]
     lines += ["## Reading", ""]
-    for setting, part in results.groupby("setting", sort=False):
-        r = part
-        names = [n for n in r.index if n not in ("held-out real (control)", "copy of train")]
-        best = r.loc[names, "joint_two_sample_auc"].idxmin()
-        lines.append(
-            f"- **{setting}**: joint two-sample AUC "
-            + ", ".join(f"{n} {_fmt(r.loc[n, 'joint_two_sample_auc'])}" for n in names)
-            + f" (control {_fmt(r.loc['held-out real (control)', 'joint_two_sample_auc'])}; lowest: {best}); "
-            + "translator consistency "
-            + ", ".join(f"{n} {_fmt(r.loc[n, 'translator_consistency'], 2)}" for n in names)
-            + "."
-        )
-    lines += ["", READING]
-    return "\n".join(lines)
+    lines += [_reading(name, r) for name, r in results.groupby("setting", sort=False)]
+    return "\n".join(lines) + "\n"
+
+
+def load_results() -> pd.DataFrame:
+    """Every multiomics CSV (the main one and the parts), a later part replacing a row it repeats."""
+    parts = [CSV] + sorted(RESULTS.glob("multiomics_*.csv"))
+    results = pd.concat([pd.read_csv(p) for p in parts if p.exists()], ignore_index=True)
+    return results.drop_duplicates(["setting", "seed", "generator"], keep="last")
 
 
 def main() -> None:
-    import subprocess
-    import sys
-
-    if "--page-only" in sys.argv:  # rewrite the page from the CSV, no training
-        PAGE.write_text(page(pd.read_csv(RESULTS / "multiomics.csv", index_col=0)))
-        return
-    warnings.filterwarnings("ignore")
-    torch.set_num_threads(1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    print(f"omixgan from {og.__file__}", flush=True)
-    git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
-    # OMIXGAN_COMMIT: the commit of the omixgan that is imported, when it is not this checkout's HEAD
-    commit = (
-        os.environ.get("OMIXGAN_COMMIT")
-        or subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--page-only", action="store_true")
+    parser.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
+    parser.add_argument(
+        "--part",
+        default="",
+        help="write multiomics_<part>.csv (runs in parallel); the page reads all",
     )
-    parts = []
-    for name, key, labels_key, ctgan_epochs in SETTINGS:
-        checkpoint = RESULTS / f"multiomics_{key}.csv"  # one data set at a time: a crash loses one
-        if "--resume" in sys.argv and checkpoint.exists():
-            parts.append(pd.read_csv(checkpoint, index_col=0))
-            continue
-        if "--only" in sys.argv and key not in sys.argv:
-            continue
-        table = run(name, _load(key), labels_key, ctgan_epochs)
-        table["commit"] = commit
-        table.to_csv(checkpoint)
-        parts.append(table)
-    if "--only" in sys.argv:
-        return  # a part: the checkpoint CSV is the result
-    results = pd.concat(parts)
-    results.to_csv(RESULTS / "multiomics.csv")
-    for _, key, _, _ in SETTINGS:
-        (RESULTS / f"multiomics_{key}.csv").unlink(missing_ok=True)
-    PAGE.write_text(page(results))
-    print(f"wrote {RESULTS / 'multiomics.csv'} and {PAGE}")
+    args = parser.parse_args()
+    if not args.page_only:
+        warnings.filterwarnings("ignore")
+        torch.set_num_threads(1)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        print(f"omixgan from {og.__file__}", flush=True)
+        git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
+        # OMIXGAN_COMMIT: the commit of the omixgan imported, when it is not this checkout's HEAD
+        commit = (
+            os.environ.get("OMIXGAN_COMMIT")
+            or subprocess.run(git, check=False, capture_output=True, text=True).stdout.strip()
+        )
+        csv = CSV.with_name(f"multiomics_{args.part}.csv") if args.part else CSV
+        run(args.settings, tuple(args.seeds), csv, commit)
+    PAGE.write_text(page(load_results()))
+    print(f"wrote {PAGE}", file=sys.stderr)
 
 
 if __name__ == "__main__":
