@@ -29,6 +29,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 import time
 import warnings
@@ -332,24 +333,32 @@ def sdv_text(results: pd.DataFrame) -> str:
     sdv = results[results["generator"].isin(SDV)]
     if not len(sdv):
         return "CTGAN and TVAE (the `ctgan` package) have not been run yet (`--sdv`)."
-    where = "\n".join(
-        f"- {gen}, {setting}: seed(s) {', '.join(map(str, sorted(g['seed'].unique())))}; "
-        f"{g['train_seconds'].mean():.0f} s to train (load {g['load'].mean():.1f}); "
-        + "; ".join(sorted(set(g["chose"])))
-        for setting in SETTINGS
-        for gen in SDV
-        if len(g := sdv[(sdv["setting"] == setting) & (sdv["generator"] == gen)])
-    )
-    return f"""**CTGAN and TVAE** (the `ctgan` package, `--sdv`): one model on the whole
+    lines = []
+    for setting in SETTINGS:
+        for gen in SDV:
+            g = sdv[(sdv["setting"] == setting) & (sdv["generator"] == gen)].sort_values("seed")
+            if not len(g):
+                continue
+            # the package version is stated once, above the list
+            notes = [re.sub(r"^ctgan [^,]+, ", "", str(c)) for c in g["chose"]]
+            lines.append(
+                f"- {gen}, {setting}: {g['train_seconds'].min():.0f}–{g['train_seconds'].max():.0f} s "
+                f"to train (load {g['load'].min():.1f}–{g['load'].max():.1f}); "
+                + "; ".join(f"seed {seed}: {note}" for seed, note in zip(g["seed"], notes))
+            )
+    versions = sorted(set(re.findall(r"ctgan ([^,]+),", " ".join(sdv["chose"].astype(str)))))
+    where = "\n".join(lines)
+    return f"""**CTGAN and TVAE** (the `ctgan` package{" " + ", ".join(versions) if versions else ""}, `--sdv`): one model on the whole
 training half with the class as a discrete column, ctgan's defaults throughout (300 epochs, batch
 500, CPU), features as they are (methylation as logits, mapped back). Samples per class: CTGAN
 draws conditioned on the class (`sample(500, condition_column=..., condition_value=...)`), TVAE,
 which has no conditional sampling, draws unconditionally; both keep only rows whose *generated*
 label is the class asked for (relabelling a conditioned draw would flatter CTGAN), until the class
 has as many as the held-out half. Scored by the same `evaluate_generation` call as every other
-row. They are slow (a Bayesian Gaussian mixture per column, then training), so they ran on fewer
-settings and seeds than the rest; rows on fewer seeds are marked. Where they ran, training seconds
-(one torch thread, shared machine) and how many draws were needed:
+row. They are slow (a Bayesian Gaussian mixture per column, then training), so they ran only on
+the settings below; a row measured on fewer seeds than the rest of its setting would be marked.
+Training seconds (one torch thread, a 2-core machine shared with other jobs: upper bounds) and
+the rows drawn per seed (a class left short is named):
 
 {where}"""
 
