@@ -36,10 +36,15 @@ def main(shared: Path) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for n in (2000, 5000):
         mdata = og.read_course(shared / "course" / f"dataset_{n}samples")
-        np.savez_compressed(OUT / f"course_{n}.npz", **_arrays(mdata, mdata.obs["cluster"].astype(str)))
+        np.savez_compressed(
+            OUT / f"course_{n}.npz", **_arrays(mdata, mdata.obs["cluster"].astype(str))
+        )
 
     tcga = shared / "tcga_brca"
-    read = lambda name: og.read_table(tcga / f"{name}.csv", orientation="samples_in_rows")  # noqa: E731
+
+    def read(name):
+        return og.read_table(tcga / f"{name}.csv", orientation="samples_in_rows")
+
     mods = {
         "mrna": _stack(read("train_mrna"), read("test_mrna")),
         "mirna": _stack(read("train_mirna"), read("test_mirna")),
@@ -58,7 +63,8 @@ def main(shared: Path) -> None:
 
 
 def _tcga_2012_arrays(folder: Path) -> dict[str, np.ndarray]:
-    """The four platforms of the 2012 freeze; an unknown PAM50 call is stored as "" (NaN on load)."""
+    """The four platforms of the 2012 freeze; an unknown PAM50 call is stored as "" (NaN on
+    load)."""
     mods = {}
     for mod in ("mrna", "meth", "mirna", "prot"):
         table = pd.read_csv(folder / f"{mod}.csv.gz", index_col="sample_id")
@@ -67,7 +73,9 @@ def _tcga_2012_arrays(folder: Path) -> dict[str, np.ndarray]:
             obs=pd.DataFrame(index=table.index.astype(str)),
             var=pd.DataFrame(index=table.columns.astype(str)),
         )
-    labels = pd.read_csv(folder / "labels.csv.gz", index_col="sample_id", keep_default_na=False, dtype=str)
+    labels = pd.read_csv(
+        folder / "labels.csv.gz", index_col="sample_id", keep_default_na=False, dtype=str
+    )
     arrays = _arrays(md.MuData(mods), labels["label"])
     arrays["label_categories"] = np.array(sorted(set(labels["label"]) - {""}), dtype=str)
     arrays["bcc_cluster"] = labels["bcc_cluster"].to_numpy(dtype=str)
