@@ -215,15 +215,23 @@ def check_unique_names(
                 )
 
 
+def name_differences(names, others, names_only: str, others_only: str) -> list[str]:
+    """``["3 <names_only> (e.g. a, b, c)", ...]``: the names in only one of the two lists, in
+    their order, for error messages (empty when both hold the same names)."""
+    in_names, in_others = set(names), set(others)
+    parts = []
+    for only, label in (
+        ([str(v) for v in names if v not in in_others], names_only),
+        ([str(v) for v in others if v not in in_names], others_only),
+    ):
+        if only:
+            parts.append(f"{len(only)} {label} (e.g. {', '.join(only[:3])})")
+    return parts
+
+
 def raise_feature_mismatch(modality, expected: np.ndarray, given: np.ndarray):
     where = f"modality {modality!r}" if modality else "the data"
-    missing = [v for v in expected if v not in set(given)]
-    extra = [v for v in given if v not in set(expected)]
-    detail = []
-    if missing:
-        detail.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-    if extra:
-        detail.append(f"{len(extra)} unknown (e.g. {', '.join(extra[:3])})")
+    detail = name_differences(expected, given, "missing", "unknown")
     if not detail:
         detail.append("the same names in another order")
     raise ValueError(

@@ -10,7 +10,7 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from .._utils import DATA_TYPE_KEY, make_mudata
+from .._utils import DATA_TYPE_KEY, make_mudata, name_differences
 from ._parse import (
     NONFINITE,
     check_no_all_nan_feature,
@@ -134,15 +134,9 @@ def read_course(
 def _check_same_samples(samples, file, reference, reference_file) -> None:
     if set(samples) == set(reference):
         return
-    only_here = [s for s in samples if s not in set(reference)]
-    only_there = [s for s in reference if s not in set(samples)]
-    parts = []
-    if only_here:
-        parts.append(f"{len(only_here)} only in '{file.name}' (e.g. {', '.join(only_here[:3])})")
-    if only_there:
-        parts.append(
-            f"{len(only_there)} only in '{reference_file.name}' (e.g. {', '.join(only_there[:3])})"
-        )
+    parts = name_differences(
+        samples, reference, f"only in '{file.name}'", f"only in '{reference_file.name}'"
+    )
     raise ValueError(
         f"sample names differ between '{reference_file}' and '{file}': {'; '.join(parts)}. "
         "In the course format every file holds the same samples. To combine files with partly "
