@@ -4,8 +4,9 @@ Scanpy's conventions: ``show=None`` shows the figure when matplotlib draws to a 
 notebook and returns nothing; with a file-only backend (scripts, servers, the ``omixgan`` command)
 nothing is shown and the plot is returned. ``show=False`` returns the Axes of a single-panel plot
 (the Figure of a multi-panel one), ``return_fig=True`` always the Figure. Single-panel plots
-draw into ``ax=`` when given. Figures that omixgan creates are drawn at 150 dots per inch
-(``DPI``), so ``fig.savefig`` writes print resolution without a ``dpi`` argument.
+draw into ``ax=`` when given. Figures that omixgan creates take matplotlib's settings, as any
+figure does (``rcParams["figure.dpi"]`` on screen and in notebooks); pass ``dpi=`` to
+``fig.savefig`` (or set ``rcParams["savefig.dpi"]``) for print resolution.
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from sklearn.decomposition import PCA
 
 from .._utils import get_matrix
 
-# Resolution of the figures omixgan creates: print quality when saved.
-DPI = 150
 _FILE_BACKENDS = {"agg", "pdf", "ps", "svg", "pgf", "cairo", "template"}
 
 
 def _new_figure(ncols: int = 1, *, width: float, height: float) -> tuple[Figure, np.ndarray]:
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, dpi=DPI)
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
     return fig, axes[0]
 
 
@@ -159,10 +158,11 @@ def real_vs_synthetic(
 def history(model, *, ax: Axes | None = None, show: bool | None = None, return_fig: bool = False):
     """Training curves of a model.
 
-    GANs: the selection score (Fréchet distance between the generated samples and the class's
-    training samples, lower is better; the best snapshot is kept) and the absolute critic loss,
-    per evaluation, on a log scale. VAEs: training loss (left axis) and validation error (right
-    axis) per epoch.
+    GANs: the validation score (distance between generated samples and the class's held-out
+    validation samples: mean 1-D Wasserstein distance over features plus a kernel MMD, lower is
+    better; step 0 is the Gaussian start, and a later snapshot replaces it only when it beats
+    it) and the absolute critic loss, per evaluation, on a log scale. VAEs: training loss (left
+    axis) and validation error (right axis) per epoch.
 
     Parameters
     ----------
@@ -187,7 +187,7 @@ def history(model, *, ax: Axes | None = None, show: bool | None = None, return_f
     handles = []
     if "gan" in hist.columns:
         for name, part in hist.groupby("gan", sort=False):
-            line = ax.plot(part["step"], part["score"], label=f"{name}: Fréchet score")[0]
+            line = ax.plot(part["step"], part["score"], label=f"{name}: validation score")[0]
             ax.plot(
                 part["step"],
                 part["critic_loss"].abs(),
@@ -196,7 +196,7 @@ def history(model, *, ax: Axes | None = None, show: bool | None = None, return_f
                 label=f"{name}: |critic loss|",
             )
         ax.set_xlabel("generator step")
-        ax.set_ylabel("Fréchet score, |critic loss| (log scale)")
+        ax.set_ylabel("validation score, |critic loss| (log scale)")
         ax.set_yscale("log")
         handles, labels = ax.get_legend_handles_labels()
     else:
