@@ -88,21 +88,22 @@ class CountVAE(OmixModel):
         the three non-decoder predictors get a third each. Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
-        benchmarks_singlecell, 3 splits): fitted weights 0.826 per-protein r against 0.821 for
-        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.82
-        (latent neighbours). The decoder also shapes the latent space the neighbours are found
-        in.
+        benchmarks_singlecell, 3 splits, ``neighbor_samples=30``): fitted weights 0.828
+        per-protein r against 0.823 for the fixed ``0.5, 0.5``; each predictor alone 0.79
+        (decoder, linear map) to 0.826 (latent neighbours). The decoder also shapes the latent
+        space the neighbours are found in.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
         its posterior q(z|x) (mean and variance of the encoder), takes the 15 training cells
         nearest to each draw (training cells at their posterior means) and averages their log1p
         targets over all draws and neighbours; ``0``: the 15 nearest to the posterior mean alone
-        (versions up to 0.1). A cell whose code is uncertain then borrows from a wider, softer
+        (the behaviour before). A cell whose code is uncertain then borrows from a wider, softer
         neighbourhood. The draws come from a generator seeded by the training seed (same seed,
         same predictions; the global random state is untouched); the blend weights are fitted
-        with the same predictor. Measured on CITE-seq (3 splits, same models): per-protein r
-        0.8259 ± 0.0012 (``0``) -> 0.8278 ± 0.0014 (``30``), better on each split, for 3-7 s of
-        prediction on 6,000 cells and no training cost.
+        with the same predictor. Measured on CITE-seq (docs: benchmarks_singlecell, 3 splits,
+        same models): per-protein r 0.8259 ± 0.0012 (``0``) -> 0.8278 ± 0.0013 (``30``), better
+        on each split, for 3-7 s more prediction (about 2,000 query cells, 4,000 training cells;
+        one thread) and no training cost.
     """
 
     def __init__(
