@@ -71,6 +71,15 @@ def translation_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def ours_summary(df: pd.DataFrame) -> str:
+    """``CountVAE.translate``'s per-protein r for the prose: mean ± sd and per seed."""
+    d = df[df["method"] == "omixgan"].sort_values("seed")
+    if d.empty:
+        return "n/a"
+    seeds = ", ".join(f"{r:.4f}" for r in d["pearson_mean"])
+    return f"{_ms(d['pearson_mean'], 4)} (seeds {_seeds(d)}: {seeds})"
+
+
 def per_protein_table(df: pd.DataFrame) -> str:
     cols = [c for c in df.columns if c.startswith("r_")]
     methods = [m for m in TRANSLATION_ORDER if m in set(df["method"])]
@@ -123,6 +132,9 @@ def write_page(results: Path, page: Path) -> None:
     fields = {
         "date": datetime.date.today().isoformat(),
         "translation": translation_table(parts["translation"])
+        if parts["translation"] is not None
+        else "(not run)",
+        "translation_ours": ours_summary(parts["translation"])
         if parts["translation"] is not None
         else "(not run)",
         "per_protein": per_protein_table(parts["translation"])

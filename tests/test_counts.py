@@ -213,6 +213,83 @@ def test_countvae_translation_blend_weights_are_fitted_on_the_validation_cells(t
         og.models.CountVAE(mdata, neighbor_blend=0.7, linear_blend=0.5)
 
 
+def _cite_model(tmp_path=None, **kwargs):
+    rna, prot = _counts(n=240)
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    return mdata, og.models.CountVAE(mdata, n_latent=4, n_hidden=32, **kwargs)
+
+
+def _knn_mean(ref_codes, ref_targets, query):
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=15).fit(ref_codes).kneighbors(query, return_distance=False)
+    return ref_targets[idx].mean(axis=1)
+
+
+def test_latent_neighbours_of_posterior_draws_are_seeded_and_saved(tmp_path):
+    from omixgan.model._counts import NEIGHBOR_SAMPLES
+
+    mdata, model = _cite_model()
+    assert model.neighbor_samples == NEIGHBOR_SAMPLES == 30  # the default
+    model.train(max_epochs=15, validation_fraction=0.2, progress_bar=False, seed=3)
+    # the global random states (legacy numpy and torch) are what a user's script may rely on
+    np.random.seed(123)  # noqa: NPY002
+    torch.manual_seed(123)
+    expected_np, expected_torch = np.random.random(), torch.rand(1)  # noqa: NPY002
+    np.random.seed(123)  # noqa: NPY002
+    torch.manual_seed(123)
+    pred = model.translate(mdata["rna"])
+    nb_only = model.translate(mdata["rna"], neighbor_blend=1.0, linear_blend=0.0)
+    # the draws come from their own generator: the global random states are untouched
+    assert np.random.random() == expected_np  # noqa: NPY002
+    assert torch.equal(torch.rand(1), expected_torch)
+    # same model, same cells: the same numbers, whatever the global state
+    np.random.seed(7)  # noqa: NPY002
+    np.testing.assert_array_equal(model.translate(mdata["rna"]), pred)
+    # what the latent neighbours are: 30 draws from q(z|x) with a generator seeded by the
+    # training seed, 15 nearest training codes (posterior means) each, their mean log1p targets
+    with torch.no_grad():
+        mu, logvar = model.module.encode(torch.from_numpy(mdata["rna"].X.toarray()))
+    mu, sd = mu.numpy(), np.sqrt(logvar.exp().numpy())
+    rng = np.random.default_rng(3)
+    ref, y = model.train_codes_, model.train_targets_["prot"]
+    draws = [_knn_mean(ref, y, mu + rng.standard_normal(mu.shape) * sd) for _ in range(30)]
+    np.testing.assert_allclose(np.log1p(nb_only), np.mean(draws, axis=0), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(np.log1p(nb_only), _knn_mean(ref, y, mu), atol=1e-3)
+    # a second model from the same seed: identical translations
+    _, again = _cite_model()
+    again.train(max_epochs=15, validation_fraction=0.2, progress_bar=False, seed=3)
+    np.testing.assert_array_equal(again.translate(mdata["rna"]), pred)
+    # neighbor_samples=0: the posterior mean's neighbours (the behaviour before the draws), and
+    # the blend weights fitted with that predictor
+    _, mean_model = _cite_model(neighbor_samples=0)
+    mean_model.train(max_epochs=15, validation_fraction=0.2, progress_bar=False, seed=3)
+    np.testing.assert_allclose(mean_model.train_codes_, model.train_codes_)  # same training
+    np.testing.assert_allclose(
+        np.log1p(mean_model.translate(mdata["rna"], neighbor_blend=1.0, linear_blend=0.0)),
+        _knn_mean(ref, y, mu),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    assert not np.allclose(mean_model.blend_weights_["prot"], model.blend_weights_["prot"])
+    # saved and loaded: the setting, the seed and the predictions are kept
+    _, five = _cite_model(neighbor_samples=5)
+    five.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=4)
+    five.save(str(tmp_path / "m"))
+    loaded = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
+    assert loaded.neighbor_samples == 5 and loaded.train_seed_ == 4
+    np.testing.assert_array_equal(loaded.translate(mdata["rna"]), five.translate(mdata["rna"]))
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "30", True, None])
+def test_neighbor_samples_must_be_a_whole_number_at_least_0(bad):
+    mdata, _ = _cite_model()
+    with pytest.raises(ValueError, match="neighbor_samples must be a whole number >= 0"):
+        og.models.CountVAE(mdata, neighbor_samples=bad)
+
+
 def test_blend_weights_follow_the_predictor_that_tracks_the_target():
     from omixgan.model._counts import _fit_weights
 

@@ -36,6 +36,11 @@ from ._base import OmixModel, register
 N_NEIGHBORS = 15
 #: The predictors :meth:`CountVAE.translate` blends, in the columns of ``blend_weights_``.
 BLEND_PARTS = ("decoder", "latent neighbours", "expression neighbours", "linear map")
+#: Default posterior draws per query cell for the latent neighbours (``neighbor_samples``).
+NEIGHBOR_SAMPLES = 30
+#: Query cells per block when the posterior-sample neighbours are searched: bounds the memory
+#: of the neighbour indices and gathered targets (block x 15 x features) for large queries.
+NEIGHBOR_CHUNK = 4096
 #: Fewest validation cells to fit the blend weights on; with fewer (e.g.
 #: ``validation_fraction=0``) the three non-decoder predictors get a third each.
 MIN_CALIBRATION_CELLS = 30
@@ -83,10 +88,22 @@ class CountVAE(OmixModel):
         the three non-decoder predictors get a third each. Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
-        benchmarks_singlecell, 3 splits): fitted weights 0.826 per-protein r against 0.821 for
-        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.82
-        (latent neighbours). The decoder also shapes the latent space the neighbours are found
-        in.
+        benchmarks_singlecell, 3 splits, ``neighbor_samples=30``): fitted weights 0.828
+        per-protein r against 0.823 for the fixed ``0.5, 0.5``; each predictor alone 0.79
+        (decoder, linear map) to 0.826 (latent neighbours). The decoder also shapes the latent
+        space the neighbours are found in.
+    neighbor_samples
+        How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
+        its posterior q(z|x) (mean and variance of the encoder), takes the 15 training cells
+        nearest to each draw (training cells at their posterior means) and averages their log1p
+        targets over all draws and neighbours; ``0``: the 15 nearest to the posterior mean alone
+        (the behaviour before). A cell whose code is uncertain then borrows from a wider, softer
+        neighbourhood. The draws come from a generator seeded by the training seed (same seed,
+        same predictions; the global random state is untouched); the blend weights are fitted
+        with the same predictor. Measured on CITE-seq (docs: benchmarks_singlecell, 3 splits,
+        same models): per-protein r 0.8259 ± 0.0012 (``0``) -> 0.8278 ± 0.0013 (``30``), better
+        on each split, for 3-7 s more prediction (about 2,000 query cells, 4,000 training cells;
+        one thread) and no training cost.
     """
 
     def __init__(
@@ -101,9 +118,11 @@ class CountVAE(OmixModel):
         zero_inflated: bool = False,
         neighbor_blend: float | str = "auto",
         linear_blend: float | str = "auto",
+        neighbor_samples: int = NEIGHBOR_SAMPLES,
     ):
         super().__init__(adata)
         self.neighbor_blend, self.linear_blend = _check_blend(neighbor_blend, linear_blend)
+        self.neighbor_samples = _check_neighbor_samples(neighbor_samples)
         mods = self.modalities or [None]
         self.var_names_ = {}
         dims = {}
@@ -281,6 +300,7 @@ class CountVAE(OmixModel):
             Show a progress bar over epochs.
         """
         rng = seed_everything(seed)
+        self.train_seed_ = int(seed)
         self.module.reset_parameters(seed)
         X = self._all_counts()
         n = len(next(iter(X.values())))
@@ -351,6 +371,7 @@ class CountVAE(OmixModel):
                 X_src[val_rows],
                 references=(self.train_codes_[rest], pcs[rest], y[rest], maps[m]),
                 weights=np.ones(n_parts),
+                variances=self.train_vars_[val_rows],
             )
             weights[m] = _fit_weights(parts, y[val_rows])
         return weights
@@ -434,20 +455,26 @@ class CountVAE(OmixModel):
             weights = np.array([1 - nb - lb, nb, 0.0, lb])
         X, _ = self._source_counts(self.adata if data is None else data)
         with torch.no_grad():
-            mu = self.module.encode(torch.from_numpy(X))[0].numpy()
+            mu, logvar = self.module.encode(torch.from_numpy(X))
+        mu, variances = mu.numpy(), logvar.exp().numpy()
         linear_map = self.linear_maps_[target]
         pcs = _principal_components(linear_map, X) if np.any(weights[..., 2] > 0) else None
         references = (self.train_codes_, self.train_pcs_, self.train_targets_[target], linear_map)
-        parts = self._parts(target, mu, pcs, X, references=references, weights=weights)
+        parts = self._parts(
+            target, mu, pcs, X, references=references, weights=weights, variances=variances
+        )
         pred = sum(weights[..., k] * part for k, part in enumerate(parts) if part is not None)
         return np.expm1(np.maximum(pred, 0.0))
 
     @torch.no_grad()
-    def _parts(self, target, codes, pcs, X, *, references, weights) -> list[np.ndarray | None]:
+    def _parts(
+        self, target, codes, pcs, X, *, references, weights, variances
+    ) -> list[np.ndarray | None]:
         """log1p predictions of ``target`` by each of :data:`BLEND_PARTS` (None where its weight
-        is 0 for every feature) for cells with latent ``codes``, principal components ``pcs`` and
-        source counts ``X``; ``references``: the training cells' codes, components and log1p
-        targets, and the linear map."""
+        is 0 for every feature) for cells with latent ``codes`` (posterior means; ``variances``:
+        posterior variances), principal components ``pcs`` and source counts ``X``;
+        ``references``: the training cells' codes, components and log1p targets, and the linear
+        map."""
         from sklearn.neighbors import NearestNeighbors
 
         ref_codes, ref_pcs, ref_targets, linear_map = references
@@ -458,6 +485,24 @@ class CountVAE(OmixModel):
             idx = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(query, return_distance=False)
             return ref_targets[idx].mean(axis=1)
 
+        def latent_neighbours():
+            if self.neighbor_samples == 0:
+                return neighbours(ref_codes, codes)
+            # neighbours of posterior draws (see ``neighbor_samples``): one draw of every cell
+            # at a time, searched in blocks of cells, so memory does not grow with the draws;
+            # a fresh generator from the training seed: same model and cells, same predictions
+            rng = np.random.default_rng(getattr(self, "train_seed_", 0))
+            index = NearestNeighbors(n_neighbors=k).fit(ref_codes)
+            sd = np.sqrt(variances)
+            total = np.zeros((len(codes), ref_targets.shape[1]))
+            for _ in range(self.neighbor_samples):
+                z = codes + rng.standard_normal(codes.shape) * sd
+                for start in range(0, len(z), NEIGHBOR_CHUNK):
+                    rows = slice(start, start + NEIGHBOR_CHUNK)
+                    idx = index.kneighbors(z[rows], return_distance=False)
+                    total[rows] += ref_targets[idx].mean(axis=1)
+            return total / self.neighbor_samples
+
         decoder = (
             np.log1p(self.module.expected(target, torch.from_numpy(codes)).numpy())
             if used[0]
@@ -465,7 +510,7 @@ class CountVAE(OmixModel):
         )
         return [
             decoder,
-            neighbours(ref_codes, codes) if used[1] else None,
+            latent_neighbours() if used[1] else None,
             neighbours(ref_pcs, pcs) if used[2] else None,
             _apply_linear_map(linear_map, X) if used[3] else None,
         ]
@@ -548,6 +593,20 @@ def _check_blend(neighbor_blend, linear_blend) -> tuple:
             f"{linear_blend}."
         )
     return float(neighbor_blend), float(linear_blend)
+
+
+def _check_neighbor_samples(neighbor_samples) -> int:
+    """A whole number >= 0 (0: the posterior mean's neighbours)."""
+    if (
+        isinstance(neighbor_samples, bool)
+        or not isinstance(neighbor_samples, (int, np.integer))
+        or neighbor_samples < 0
+    ):
+        raise ValueError(
+            "neighbor_samples must be a whole number >= 0 (posterior draws per cell for the "
+            f"latent neighbours; 0: the posterior mean alone), got {neighbor_samples!r}."
+        )
+    return int(neighbor_samples)
 
 
 def _fit_weights(parts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
