@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import mudata as md
 import numpy as np
 
@@ -159,6 +161,9 @@ class MultiOmicsGAN(_GANModel):
     # listed here so the API reference shows them on this class
     train = _GANModel.train
     history = _GANModel.history
+
+    def _start_blocks(self) -> list[int] | None:
+        return None if os.environ.get("OMIX_NOBLOCK") else [self.widths_[m] for m in self.modalities]
 
     def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)
