@@ -29,8 +29,9 @@ class MultiOmicsGAN(_GANModel):
     further, by that pair's own Ledoit-Wolf intensity (``omixgan._utils.block_shrinkage_factor``):
     modalities coupled only through the class get their chance sample cross-correlations
     removed, strongly coupled ones keep their coupling, so a translator fitted on real samples
-    works about as well on synthetic samples as on new real ones. The residual, critic, validation and fallback are those of
-    :class:`~omixgan.models.OmicsGAN`. Only samples that have every modality are used.
+    works about as well on synthetic samples as on new real ones. The residual, critic,
+    validation and fallback are those of :class:`~omixgan.models.OmicsGAN`. Only samples that
+    have every modality are used.
 
     Parameters
     ----------

@@ -294,7 +294,10 @@ class _GANModel(OmixModel):
                 self.start_scores_ = {"gaussian": start_score(start)}
         elif scorers:
             choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
-            starts = {c: _Start(Z[fit], class_index[fit], n_classes, c, rank, self._start_blocks()) for c in choices}
+            blocks = self._start_blocks()
+            starts = {
+                c: _Start(Z[fit], class_index[fit], n_classes, c, rank, blocks) for c in choices
+            }
             self.start_scores_ = {c: start_score(st) for c, st in starts.items()}
             self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
             start = starts[self.marginals_]
@@ -392,7 +395,9 @@ class _GANModel(OmixModel):
                 self._set_start(
                     given
                     if given is not None
-                    else _Start(Z, class_index, n_classes, self.marginals_, rank, self._start_blocks())
+                    else _Start(
+                        Z, class_index, n_classes, self.marginals_, rank, self._start_blocks()
+                    )
                 )
         self.history_ = pd.concat(history, ignore_index=True) if history else None
         self.is_trained_ = True
