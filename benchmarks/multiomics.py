@@ -340,7 +340,8 @@ def page(results: pd.DataFrame) -> str:
         "  generators, the baselines and the random forest of the two-sample test. Cells are mean ±",
         "  standard deviation over the seeds (`n_seeds`); a difference smaller than the spread is a tie.",
         "- **Generators**: `MultiOmicsGAN(train)` and `train(seed=seed)` with every default (a joint",
-        "  shrinkage-Gaussian or Gaussian-copula start over all modalities, a residual trained",
+        "  shrinkage-Gaussian or Gaussian-copula start over all modalities, its between-modality",
+        "  correlations shrunk by each pair of modalities' own Ledoit-Wolf intensity, a residual trained",
         "  adversarially from zero, the start kept unless a snapshot beats it on validation samples);",
         "  SMOTE on the standardised modalities side by side (k = 5, k = 3 on TCGA-BRCA 2012 whose",
         "  Normal class has 4 training samples). `evaluate_multiomics_generation` adds the held-out",
@@ -390,6 +391,14 @@ def page(results: pd.DataFrame) -> str:
         ]
     lines += ["## Reading", ""]
     lines += [_reading(name, r) for name, r in results.groupby("setting", sort=False)]
+    lines += [
+        "- **Before the per-pair shrinkage** (one Ledoit-Wolf intensity for the whole joint",
+        "  correlation, commits `db35e94` and `f51c8d8`, same split and seeds): joint AUC 0.622 ± 0.006 and",
+        "  translator consistency 1.49 on course 2000, 0.852 ± 0.017 and 1.33 on TCGA-BRCA 2012. The",
+        "  start reproduced the training half's chance between-modality correlations; shrinking each",
+        "  pair by its own intensity removes them where the modalities are coupled only through the",
+        "  class (course data) and keeps most of the real coupling of tumours.",
+    ]
     return "\n".join(lines) + "\n"
 
 

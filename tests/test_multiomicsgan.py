@@ -171,3 +171,47 @@ def test_joint_start_keeps_the_coupling_between_modalities(tmp_path):
     np.testing.assert_array_equal(
         gan.sample(3, seed=2)["prot"].X, loaded.sample(3, seed=2)["prot"].X
     )
+
+
+def _factor_correlation(loadings, diag):
+    return loadings @ loadings.T + np.diag(diag**2)
+
+
+def test_start_decouples_blocks_that_are_only_correlated_by_chance():
+    """Two modalities drawn independently: their sample cross-correlations are chance, and the
+    block start drops them, while each modality keeps the overall Ledoit-Wolf correlation."""
+    from omixgan._utils import block_shrinkage_factor, shrinkage_factor
+
+    rng = np.random.default_rng(0)
+    n = 40
+    a = rng.standard_normal((n, 6)) @ rng.standard_normal((6, 6))
+    b = rng.standard_normal((n, 5)) @ rng.standard_normal((5, 5))
+    Z = np.hstack([a, b])
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    plain = _factor_correlation(*shrinkage_factor(Z, n))
+    blocked = _factor_correlation(*block_shrinkage_factor(Z, n, [6, 5]))
+    assert np.abs(plain[:6, 6:]).max() > 0.15  # chance correlations of 40 samples
+    np.testing.assert_allclose(blocked[:6, 6:], 0.0, atol=1e-10)
+    np.testing.assert_allclose(blocked[:6, :6], plain[:6, :6], atol=1e-10)
+    np.testing.assert_allclose(blocked[6:, 6:], plain[6:, 6:], atol=1e-10)
+    np.testing.assert_allclose(np.diag(blocked), 1.0, atol=1e-10)
+
+
+def test_start_keeps_the_coupling_of_strongly_coupled_blocks():
+    """A modality that is a noisy copy of another: the pair's own intensity is weaker than the
+    overall one, so the cross-correlations stay those of the overall Ledoit-Wolf estimate (never
+    shrunk less than it; to 1 % here, where making the three pairs' fractions a valid
+    correlation moves them slightly), and the result is a valid correlation."""
+    from omixgan._utils import block_shrinkage_factor, shrinkage_factor
+
+    rng = np.random.default_rng(1)
+    n = 60
+    a = rng.standard_normal((n, 5)) @ rng.standard_normal((5, 5))
+    Z = np.hstack([a, a + 0.3 * rng.standard_normal(a.shape), rng.standard_normal((n, 4))])
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    plain = _factor_correlation(*shrinkage_factor(Z, n))
+    blocked = _factor_correlation(*block_shrinkage_factor(Z, n, [5, 5, 4]))
+    np.testing.assert_allclose(blocked[:5, 5:10], plain[:5, 5:10], rtol=0.01)
+    assert np.abs(blocked[:10, 10:]).max() < 0.8 * np.abs(plain[:10, 10:]).max()  # chance: shrunk
+    assert np.linalg.eigvalsh(blocked).min() > -1e-10
+    np.testing.assert_allclose(np.diag(blocked), 1.0, atol=1e-10)

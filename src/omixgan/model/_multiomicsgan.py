@@ -25,10 +25,13 @@ class MultiOmicsGAN(_GANModel):
 
     The modalities are modelled side by side, each in its own space (logit for beta values,
     standardised), so the start of every class is one Gaussian (or Gaussian copula) over all
-    features: its Ledoit-Wolf correlation keeps the coupling between modalities that the
-    training samples show, within and across modalities. The residual, critic, validation and
-    fallback are those of :class:`~omixgan.models.OmicsGAN`. Only samples that have every
-    modality are used.
+    features with a Ledoit-Wolf correlation. Between two modalities the correlations are shrunk
+    further, by that pair's own Ledoit-Wolf intensity (``omixgan._utils.block_shrinkage_factor``):
+    modalities coupled only through the class get their chance sample cross-correlations
+    removed, strongly coupled ones keep their coupling, so a translator fitted on real samples
+    works about as well on synthetic samples as on new real ones. The residual, critic,
+    validation and fallback are those of :class:`~omixgan.models.OmicsGAN`. Only samples that
+    have every modality are used.
 
     Parameters
     ----------
@@ -159,6 +162,9 @@ class MultiOmicsGAN(_GANModel):
     # listed here so the API reference shows them on this class
     train = _GANModel.train
     history = _GANModel.history
+
+    def _start_blocks(self) -> list[int]:
+        return [self.widths_[m] for m in self.modalities]
 
     def _fit_pipelines(self) -> tuple[np.ndarray, np.ndarray]:
         names = self._complete_samples(self.adata)

@@ -12,6 +12,7 @@ from .._countspace import N_PCS, n_components
 from .._utils import (
     MIN_SAMPLES_PER_CLASS,
     EmpiricalMarginals,
+    block_shrinkage_factor,
     check_labels_key,
     check_modalities,
     correlation_factor,
@@ -67,7 +68,13 @@ class _Start:
     marginals (normal scores), per-class location and scale, per-class shrinkage factor."""
 
     def __init__(
-        self, Z: np.ndarray, class_index: np.ndarray, n_classes: int, marginals: str, rank: int
+        self,
+        Z: np.ndarray,
+        class_index: np.ndarray,
+        n_classes: int,
+        marginals: str,
+        rank: int,
+        blocks: list[int] | None = None,
     ):
         self.marginals = EmpiricalMarginals().fit(Z) if marginals == "empirical" else None
         W = self.to_model(Z)
@@ -76,7 +83,10 @@ class _Start:
         sd = np.stack([W[r].std(axis=0) for r in rows])
         self.std = np.where(sd > 0, sd, 1.0)
         factors = [
-            shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank) for k, r in enumerate(rows)
+            block_shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank, blocks)
+            if blocks
+            else shrinkage_factor((W[r] - self.mean[k]) / self.std[k], rank)
+            for k, r in enumerate(rows)
         ]
         self.loadings, self.diags = [f[0] for f in factors], [f[1] for f in factors]
 
@@ -284,13 +294,16 @@ class _GANModel(OmixModel):
                 self.start_scores_ = {"gaussian": start_score(start)}
         elif scorers:
             choices = ["gaussian", "empirical"] if self.marginals == "auto" else [self.marginals]
-            starts = {c: _Start(Z[fit], class_index[fit], n_classes, c, rank) for c in choices}
+            blocks = self._start_blocks()
+            starts = {
+                c: _Start(Z[fit], class_index[fit], n_classes, c, rank, blocks) for c in choices
+            }
             self.start_scores_ = {c: start_score(st) for c, st in starts.items()}
             self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
             start = starts[self.marginals_]
         else:  # nothing to validate with: the simplest start, and no residual
             self.marginals_ = "gaussian" if self.marginals == "auto" else self.marginals
-            start = _Start(Z, class_index, n_classes, self.marginals_, rank)
+            start = _Start(Z, class_index, n_classes, self.marginals_, rank, self._start_blocks())
         self._set_start(start)
 
         history = []
@@ -382,7 +395,9 @@ class _GANModel(OmixModel):
                 self._set_start(
                     given
                     if given is not None
-                    else _Start(Z, class_index, n_classes, self.marginals_, rank)
+                    else _Start(
+                        Z, class_index, n_classes, self.marginals_, rank, self._start_blocks()
+                    )
                 )
         self.history_ = pd.concat(history, ignore_index=True) if history else None
         self.is_trained_ = True
@@ -390,6 +405,12 @@ class _GANModel(OmixModel):
     def _given_start(self, rank: int) -> _Start | None:
         """A start fixed by the fitted pipelines instead of fitted in :meth:`train` (None: fit
         it). Called after ``_fit_pipelines``."""
+        return None
+
+    def _start_blocks(self) -> list[int] | None:
+        """Column counts of the feature blocks whose correlations with each other the start
+        shrinks separately (see :func:`~omixgan._utils.block_shrinkage_factor`); None: one
+        block."""
         return None
 
     def _set_start(self, start: _Start) -> None:
