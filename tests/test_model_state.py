@@ -167,6 +167,7 @@ def _untrained_models():
             [
                 lambda m: m.translate(source="mrna", target="meth"),
                 lambda m: m.predict_interval(source="mrna", target="meth"),
+                lambda m: m.blend_weights("mrna", "meth"),
                 lambda m: m.get_latent_representation(),
                 lambda m: m.get_latent_representation(modality="mrna"),
             ],

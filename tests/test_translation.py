@@ -469,6 +469,15 @@ def test_stacking_gives_a_pure_noise_source_no_weight():
             # one source: the blend of VAE and ridge, as linear_blend="auto" chooses it
             (sub, a, b), *rest = vae.calibration_["mrna->meth"]["combination"]
             assert sub == ("mrna",) and not rest and a + b == pytest.approx(1)
+            # the same weights as a table, sources in the model's order whatever the call's
+            table = vae.blend_weights(["noise", "mrna"], "meth")
+            assert list(table.columns) == ["sources", "vae_weight", "ridge_weight", "calibration"]
+            assert table["calibration"].all()
+            assert dict(zip(table["sources"], table["vae_weight"] + table["ridge_weight"])) == {
+                "+".join(sub): w for sub, w in weights.items()
+            }
+            with pytest.raises(KeyError, match="not on 'prot'"):
+                vae.blend_weights("mrna", "prot")
     # stacking is as good as the informative source alone; every source together is worse
     assert abs(r["stack"] - r["mrna"]) < 0.01, r
     assert r["stack"] > r["all"] + 0.01, r

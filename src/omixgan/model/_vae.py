@@ -988,6 +988,37 @@ class CrossModalVAE(_VAEModel):
             raise ValueError(f"source names a modality twice: {sources}.")
         return tuple(m for m in self.modalities if m in sources)
 
+    def blend_weights(self, source, target: str) -> pd.DataFrame:
+        """How :meth:`translate` combines its predictors for ``source`` -> ``target``.
+
+        One row per subset of the sources that gets weight: ``vae_weight`` (its VAE translation)
+        and ``ridge_weight`` (its ridge map), non-negative and summing to 1 over the table; see
+        ``linear_blend`` and ``source_combination``. Calibrated on the samples that training held
+        out (``calibration`` column True); without calibration samples, the fixed fallback
+        (False). The weights that the stored model uses, in a readable form: the same as
+        ``calibration_[...]["combination"]``.
+
+        Parameters
+        ----------
+        source
+            A modality name or a list of them.
+        target
+            The modality translated into.
+        """
+        self._require_trained()
+        sources = self._check_pair(source, target)
+        calibrated = calibration_key(sources, target) in self.calibration_
+        rows = [
+            {
+                "sources": "+".join(sub),
+                "vae_weight": float(a),
+                "ridge_weight": float(b),
+                "calibration": calibrated,
+            }
+            for sub, a, b in self._combination(sources, target, None)
+        ]
+        return pd.DataFrame(rows, columns=["sources", "vae_weight", "ridge_weight", "calibration"])
+
     def _groups(
         self, data, source, target: str
     ) -> tuple[pd.Index, list[tuple[tuple[str, ...], np.ndarray]]]:
