@@ -200,8 +200,8 @@ def test_start_decouples_blocks_that_are_only_correlated_by_chance():
 def test_start_keeps_the_coupling_of_strongly_coupled_blocks():
     """A modality that is a noisy copy of another: the pair's own intensity is weaker than the
     overall one, so the cross-correlations stay those of the overall Ledoit-Wolf estimate (never
-    shrunk less than it; to 1 % here, where making the three pairs' fractions a valid
-    correlation moves them slightly), and the result is a valid correlation."""
+    shrunk less than it; to 1 % here, where removing the product's small negative part moves
+    them slightly), and the result is a valid correlation."""
     from omixgan._utils import block_shrinkage_factor, shrinkage_factor
 
     rng = np.random.default_rng(1)
@@ -215,3 +215,32 @@ def test_start_keeps_the_coupling_of_strongly_coupled_blocks():
     assert np.abs(blocked[:10, 10:]).max() < 0.8 * np.abs(plain[:10, 10:]).max()  # chance: shrunk
     assert np.linalg.eigvalsh(blocked).min() > -1e-10
     np.testing.assert_allclose(np.diag(blocked), 1.0, atol=1e-10)
+
+
+def test_start_keeps_both_couplings_of_a_hub_modality():
+    """A modality coupled to two others that are not coupled to each other (the pairs' kept
+    fractions form an indefinite matrix): the strong pairs keep almost all of their coupling,
+    the chance one is removed, and the result is still a valid correlation."""
+    from omixgan._utils import block_shrinkage_factor, shrinkage_factor
+
+    rng = np.random.default_rng(0)
+    n = 80
+    hub = rng.standard_normal((n, 20))
+    b = hub[:, :10] @ rng.standard_normal((10, 15)) + 0.3 * rng.standard_normal((n, 15))
+    c = hub[:, 10:] @ rng.standard_normal((10, 10)) + 0.3 * rng.standard_normal((n, 10))
+    Z = np.hstack([hub, b, c])
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    plain = _factor_correlation(*shrinkage_factor(Z, n))
+    blocked = _factor_correlation(*block_shrinkage_factor(Z, n, [20, 15, 10]))
+
+    def kept(rows, cols):
+        p, q = plain[rows, cols], blocked[rows, cols]
+        return float((p * q).sum() / (p * p).sum())
+
+    assert kept(slice(0, 20), slice(20, 35)) > 0.9
+    assert kept(slice(0, 20), slice(35, 45)) > 0.9
+    assert kept(slice(20, 35), slice(35, 45)) < 0.3
+    assert np.linalg.eigvalsh(blocked).min() > -1e-10
+    np.testing.assert_allclose(np.diag(blocked), 1.0, atol=1e-10)
+    with pytest.raises(ValueError, match=r"cover 44 features, the data has 45"):
+        block_shrinkage_factor(Z, n, [20, 15, 9])

@@ -331,14 +331,17 @@ def block_shrinkage_factor(
     ``sum Var(s_ij) / sum s_ij^2`` over ``i`` in ``a``, ``j`` in ``b`` (target 0), so a pair
     whose correlations are no larger than their noise is decoupled and a strongly coupled pair
     keeps its coupling. The result is the Hadamard product of the shrunk correlation with the
-    block matrix ``F`` of kept fractions (1 within blocks), positive semi-definite when ``F``
-    is (``F`` is projected onto the correlation matrices when it is not); variances stay exact.
+    block matrix ``F`` of kept fractions (1 within blocks): positive semi-definite when ``F`` is;
+    when it is not, the product's negative eigen-part is dropped (rows whose variance that
+    raised are scaled back), and variances stay exact.
     """
     from sklearn.covariance import ledoit_wolf_shrinkage
 
     n, p = Z.shape
     edges = np.cumsum([0, *blocks])
-    if len(blocks) < 2 or n < 2 or edges[-1] != p:
+    if edges[-1] != p:
+        raise ValueError(f"blocks {list(blocks)} cover {edges[-1]} features, the data has {p}.")
+    if len(blocks) < 2 or n < 2:
         return shrinkage_factor(Z, rank)
     centred = Z - Z.mean(axis=0)
     within = 1.0 - float(ledoit_wolf_shrinkage(centred, assume_centered=True))
@@ -353,27 +356,27 @@ def block_shrinkage_factor(
             noise = float((norms[a] * norms[b]).sum()) / n**2 - total / n
             kept = 1.0 - min(max(noise / total, 0.0), 1.0) if total > 0 else 0.0
             F[a, b] = F[b, a] = min(1.0, kept / within) if within > 0 else 0.0
-    values, vectors = np.linalg.eigh(F)
-    if values.min() < 0:
-        F = (vectors * np.clip(values, 0.0, None)) @ vectors.T
-        d = np.sqrt(np.clip(np.diag(F), 1e-12, None))
-        F = F / np.outer(d, d)
-        values, vectors = np.linalg.eigh(F)
     loadings, diag = shrinkage_factor(Z, min(n, p))  # every axis: the product below is exact
     variance = (loadings**2).sum(axis=1) + diag**2
     block_of = np.repeat(np.arange(m), blocks)
-    # (L L^T) o F = sum_k w_k diag(v_k) L L^T diag(v_k) for F = sum_k w_k v_k v_k^T
-    wide = np.hstack(
-        [
-            np.sqrt(w) * vectors[block_of, k][:, None] * loadings
-            for k, w in enumerate(values)
-            if w > 1e-12
-        ]
-    )
-    u, s, _ = np.linalg.svd(wide, full_matrices=False)
-    k = min(rank, len(s))
+    # (L L^T) o F = sum_k w_k diag(v_k) L L^T diag(v_k) = W diag(s) W^T, F = sum_k w_k v_k v_k^T.
+    # F need not be positive semi-definite (a modality coupled to two that are not coupled to
+    # each other); then only the product's negative part is removed, not F's, which would also
+    # weaken the strong pairs.
+    values, vectors = np.linalg.eigh(F)
+    used = np.flatnonzero(np.abs(values) > 1e-12)
+    W = np.hstack([vectors[block_of, k][:, None] * loadings for k in used])
+    signs = np.repeat(values[used], loadings.shape[1])
+    q, r = np.linalg.qr(W)
+    core_values, core_vectors = np.linalg.eigh((r * signs) @ r.T)
+    top = np.argsort(core_values)[::-1][:rank]
+    top = top[core_values[top] > 0]
     out = np.zeros((p, rank))
-    out[:, :k] = u[:, :k] * s[:k]
+    out[:, : len(top)] = (q @ core_vectors[:, top]) * np.sqrt(core_values[top])
+    # dropping a negative part can raise a variance above the start's: scale such rows back
+    explained = (out**2).sum(axis=1)
+    over = explained > variance
+    out[over] *= np.sqrt(variance[over] / explained[over])[:, None]
     return out, np.sqrt(np.clip(variance - (out**2).sum(axis=1), 1e-8, None))
 
 

@@ -159,9 +159,10 @@ def history(model, *, ax: Axes | None = None, show: bool | None = None, return_f
     """Training curves of a model.
 
     GANs: the validation score (distance between generated samples and the class's held-out
-    validation samples: mean 1-D Wasserstein distance over features plus a kernel MMD, lower is
-    better; step 0 is the Gaussian start, and a later snapshot replaces it only when it beats
-    it) and the absolute critic loss, per evaluation, on a log scale. VAEs: training loss (left
+    validation samples: mean 1-D Wasserstein distance over features plus the square root of a
+    multi-bandwidth kernel MMD, lower is better; step 0 is the Gaussian start, and a later
+    snapshot replaces it only when it beats it) and the absolute critic loss, per evaluation, on
+    a log scale. VAEs: training loss (left
     axis) and validation error (right axis) per epoch.
 
     Parameters
