@@ -281,6 +281,14 @@ def test_latent_neighbours_of_posterior_draws_are_seeded_and_saved(tmp_path):
     loaded = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
     assert loaded.neighbor_samples == 5 and loaded.train_seed_ == 4
     np.testing.assert_array_equal(loaded.translate(mdata["rna"]), five.translate(mdata["rna"]))
+    # a model saved before the draws existed (no seed, no setting): it predicts as it did
+    path = tmp_path / "m" / "model.pt"
+    saved = torch.load(path, weights_only=False)
+    del saved["attr_dict"]["train_seed_"]
+    del saved["attr_dict"]["init_params_"]["non_kwargs"]["neighbor_samples"]
+    torch.save(saved, path)
+    old = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
+    assert old.neighbor_samples == 0
 
 
 @pytest.mark.parametrize("bad", [-1, 2.5, "30", True, None])

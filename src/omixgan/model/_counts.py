@@ -195,6 +195,17 @@ class CountVAE(OmixModel):
         check_labels_key(mdata, labels_key)
         register(cls, mdata, locals(), modalities=modalities, labels_key=labels_key, layer=layer)
 
+    @classmethod
+    def load(cls, dir_path: str, adata=None, **kwargs):
+        """Load a saved CountVAE (see :meth:`OmixModel.load <omixgan.model._base.OmixModel.load>`
+        for the checks). A model saved before ``neighbor_samples`` existed has no
+        ``train_seed_``; its blend weights were fitted with the posterior mean's neighbours, so
+        it is loaded with ``neighbor_samples=0`` and predicts as it did."""
+        model = super().load(dir_path, adata, **kwargs)
+        if not hasattr(model, "train_seed_"):
+            model.neighbor_samples = 0
+        return model
+
     # --- data ----------------------------------------------------------------------------------
     @staticmethod
     def _key(modality: str | None) -> str:
