@@ -616,7 +616,7 @@ to the baselines, and how honest are its prediction intervals? All numbers on th
 
 def ceiling_section() -> str:
     """The table of ``benchmarks/translation_ceiling.py`` (empty when it has not been run)."""
-    path = RESULTS.parent / "results" / "ceiling_translation.csv"
+    path = RESULTS / "ceiling_translation.csv"
     if not path.exists():
         return ""
     r = pd.read_csv(path)

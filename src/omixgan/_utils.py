@@ -290,8 +290,11 @@ def synthetic_adata(
 MAX_GRID = 1001
 
 
-def shrinkage_factor(Z: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """A factor of the Ledoit-Wolf shrunk correlation of the standardised rows ``Z``.
+def shrinkage_factor(
+    Z: np.ndarray, rank: int, shrink: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A factor of the Ledoit-Wolf shrunk correlation of the standardised rows ``Z`` (``shrink``:
+    the Ledoit-Wolf intensity when the caller has estimated it already; None: estimated here).
 
     Returns ``(loadings, diag)`` with ``loadings @ loadings.T + diag(diag**2)`` equal to the
     Ledoit-Wolf estimate (shrunk towards the identity, so every variance is 1) when the class has
@@ -305,7 +308,8 @@ def shrinkage_factor(Z: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
     if n < 2:
         return np.zeros((p, rank)), np.ones(p)
     centred = Z - Z.mean(axis=0)
-    shrink = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+    if shrink is None:  # a caller that needs the intensity too computes it once
+        shrink = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
     _, s, vt = np.linalg.svd(centred / np.sqrt(n), full_matrices=False)  # sample covariance axes
     k = min(rank, len(s))
     loadings = np.zeros((p, rank))
@@ -344,7 +348,8 @@ def block_shrinkage_factor(
     if len(blocks) < 2 or n < 2:
         return shrinkage_factor(Z, rank)
     centred = Z - Z.mean(axis=0)
-    within = 1.0 - float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+    shrink = float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+    within = 1.0 - shrink
     parts = [centred[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
     norms = [(part**2).sum(axis=1) for part in parts]
     m = len(blocks)
@@ -356,7 +361,7 @@ def block_shrinkage_factor(
             noise = float((norms[a] * norms[b]).sum()) / n**2 - total / n
             kept = 1.0 - min(max(noise / total, 0.0), 1.0) if total > 0 else 0.0
             F[a, b] = F[b, a] = min(1.0, kept / within) if within > 0 else 0.0
-    loadings, diag = shrinkage_factor(Z, min(n, p))  # every axis: the product below is exact
+    loadings, diag = shrinkage_factor(Z, min(n, p), shrink)  # every axis: the product is exact
     variance = (loadings**2).sum(axis=1) + diag**2
     block_of = np.repeat(np.arange(m), blocks)
     # (L L^T) o F = sum_k w_k diag(v_k) L L^T diag(v_k) = W diag(s) W^T, F = sum_k w_k v_k v_k^T.
