@@ -176,13 +176,15 @@ def test_countvae_translation_blend_weights_are_fitted_on_the_validation_cells(t
     mdata = md.MuData({"rna": rna, "prot": prot})
     mdata.obs["cell_type"] = rna.obs["cell_type"]
     og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
-    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=32)
+    # the four predictors without the boosted trees (tested on their own below)
+    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=32, boosted_trees=False)
     model.train(max_epochs=20, validation_fraction=0.2, progress_bar=False, seed=0)
     W = model.blend_weights_["prot"]
     assert W.shape == (4, len(BLEND_PARTS)) and (W >= 0).all()
+    assert (W[:, 4] == 0).all() and model.boosters_ == {}
     np.testing.assert_allclose(W.sum(axis=1), 1.0)
     # per protein, not one weight for all, and not the fallback of equal thirds
-    assert not np.allclose(W, W[0]) and not np.allclose(W, np.array([0, 1, 1, 1]) / 3)
+    assert not np.allclose(W, W[0]) and not np.allclose(W, np.array([0, 1, 1, 1, 0]) / 3)
     # translate is that weighted mean of the four predictions in log1p space
     parts = [
         np.log1p(model.translate(mdata["rna"], neighbor_blend=0.0, linear_blend=0.0)),
@@ -203,7 +205,7 @@ def test_countvae_translation_blend_weights_are_fitted_on_the_validation_cells(t
     # without validation cells: a third each to the neighbours and the linear map
     model.train(max_epochs=5, validation_fraction=0.0, progress_bar=False, seed=0)
     np.testing.assert_allclose(
-        model.blend_weights_["prot"], np.tile([0, 1 / 3, 1 / 3, 1 / 3], (4, 1))
+        model.blend_weights_["prot"], np.tile([0, 1 / 3, 1 / 3, 1 / 3, 0], (4, 1))
     )
     with pytest.raises(ValueError, match="both 'auto'.*or both numbers"):
         model.translate(neighbor_blend=0.5)
@@ -432,3 +434,87 @@ def test_crossmodalvae_models_counts_with_a_negative_binomial():
     assert 0.5 < pred.mean() / prot.X.mean() < 2.0
     declared = og.models.CrossModalVAE(mdata, n_models=1, data_types={"prot": "gaussian"})
     assert declared.data_types_["prot"] == "gaussian"
+
+
+def test_boosted_trees_join_the_blend_with_inputs_from_other_cells(tmp_path):
+    from omixgan.model._counts import _apply_linear_map, _principal_components
+
+    mdata, model = _cite_model()
+    assert model.boosted_trees == "auto"
+    model.train(max_epochs=15, validation_fraction=0.2, progress_bar=False, seed=0)
+    W = model.blend_weights_["prot"]
+    assert W.shape == (4, 5) and W[:, 4].any()  # the trees earned a weight
+    np.testing.assert_allclose(W.sum(axis=1), 1.0)
+    trees = model.boosters_["prot"]
+    assert len(trees) == 4  # one per protein
+    # at query time the trees see the code, 30 components, the posterior mean's 15 latent
+    # neighbours and the linear map; translate blends their prediction with the fifth weight
+    X = mdata["rna"].X.toarray()
+    with torch.no_grad():
+        mu = model.module.encode(torch.from_numpy(X))[0].numpy()
+    lin = _apply_linear_map(model.linear_maps_["prot"], X)
+    pcs = _principal_components(model.linear_maps_["prot"], X)
+    inputs = np.hstack(
+        [mu, pcs[:, :30], _knn_mean(model.train_codes_, model.train_targets_["prot"], mu), lin]
+    )
+    boosted = np.column_stack([t.predict(inputs) for t in trees])
+    four = W[:, :4] / W[:, :4].sum(axis=1, keepdims=True)
+    pred = np.log1p(model.translate(mdata["rna"]))
+    model.blend_weights_["prot"] = np.c_[four, np.zeros(4)]
+    rest = np.log1p(model.translate(mdata["rna"]))
+    model.blend_weights_["prot"] = W
+    np.testing.assert_allclose(
+        pred, W[:, :4].sum(axis=1) * rest + W[:, 4] * boosted, rtol=1e-5, atol=1e-5
+    )
+    # saved and loaded: the trees come along
+    model.save(str(tmp_path / "m"))
+    loaded = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
+    np.testing.assert_array_equal(loaded.translate(mdata["rna"]), model.translate(mdata["rna"]))
+    # a model saved before the trees existed (four weights, no trees) predicts with the four
+    path = tmp_path / "m" / "model.pt"
+    saved = torch.load(path, weights_only=False)
+    saved["attr_dict"]["blend_weights_"]["prot"] = four
+    del saved["attr_dict"]["boosters_"]
+    del saved["attr_dict"]["init_params_"]["non_kwargs"]["boosted_trees"]
+    torch.save(saved, path)
+    old = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
+    np.testing.assert_allclose(np.log1p(old.translate(mdata["rna"])), rest, rtol=1e-5, atol=1e-5)
+
+
+def test_boosted_trees_learn_each_cell_from_its_nearest_other_cells():
+    from sklearn.neighbors import NearestNeighbors
+
+    from omixgan.model._counts import _reference_inputs
+
+    rng = np.random.default_rng(0)
+    codes, pcs = rng.normal(size=(60, 3)), rng.normal(size=(60, 40))
+    targets = np.arange(60.0)[:, None] * np.ones((1, 2))  # every cell's target is its own
+    linear_map = {
+        "mean": np.zeros(5),
+        "sd": np.ones(5),
+        "pca_mean": np.zeros(5),
+        "components": np.eye(5)[:3],
+        "W": np.ones((3, 2)),
+        "y_mean": np.zeros(2),
+    }
+    X = rng.poisson(5.0, size=(60, 5)).astype(float) + 1
+    inputs = _reference_inputs(codes, pcs, targets, linear_map, X)
+    assert inputs.shape == (60, 3 + 30 + 2 + 2)
+    idx = NearestNeighbors(n_neighbors=16).fit(codes).kneighbors(codes, return_distance=False)
+    others = np.array([[j for j in row if j != i][:15] for i, row in enumerate(idx)])
+    np.testing.assert_allclose(inputs[:, 33], targets[others, 0].mean(axis=1))
+
+
+def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monkeypatch):
+    import omixgan.model._counts as counts
+
+    monkeypatch.setattr(counts, "MAX_BOOSTED_FEATURES", 3)  # 4 proteins: "large"
+    mdata, model = _cite_model()
+    model.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
+    assert model.boosters_ == {} and (model.blend_weights_["prot"][:, 4] == 0).all()
+    _, forced = _cite_model(boosted_trees=True)
+    forced.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
+    assert forced.blend_weights_["prot"].shape == (4, 5)
+    for bad in ("yes", 1, None, np.array([True])):
+        with pytest.raises(ValueError, match="boosted_trees must be 'auto', True or False"):
+            og.models.CountVAE(mdata, boosted_trees=bad)
