@@ -140,6 +140,8 @@ def run_seed(name: str, train, held_out, labels_key: str, seed: int) -> pd.DataF
 SETTINGS = {
     "course2000": ("course 2000 (mrna, meth, prot)", "cluster"),
     "tcga2012": ("TCGA-BRCA 2012 (mrna, meth, prot; 343 labelled)", "pam50"),
+    # not used to tune anything: how the defaults do on a smaller cohort of other preprocessing
+    "tcga_brca": ("TCGA-BRCA mixOmics (mrna, mirna, prot; 150 with protein; untuned)", "subtype"),
 }
 
 
@@ -151,6 +153,8 @@ def _load(key: str):
         out = md.MuData({m: b.mod[m] for m in b.mod if m != "mirna"})
         out.obs = b.obs.loc[out.obs_names].copy()
         return out
+    if key == "tcga_brca":  # the 150 samples with protein (the split keeps those with all three)
+        return og.datasets.tcga_brca()
     return og.datasets.course(int(key.removeprefix("course")))
 
 

@@ -175,9 +175,22 @@ def test_empirical_marginals_follow_skewed_data():
     gan = og.models.OmicsGAN(adata, n_hidden=16)
     gan.train(max_steps=10, eval_every=5, progress_bar=False)
     assert gan.marginals_ == "empirical"
-    assert gan.start_scores_["empirical"] < gan.start_scores_["gaussian"]
+    assert gan.start_scores_["empirical"] < 0.99 * gan.start_scores_["gaussian"]
     out = gan.sample(3000, seed=0).X
     assert (out > 0).mean() > 0.99  # the Gaussian start would put about 10 % below zero
+
+
+def test_auto_marginals_keep_the_gaussian_unless_the_copula_is_materially_closer():
+    from omixgan.model._omicsgan import COPULA_MARGIN, choose_marginals
+
+    assert COPULA_MARGIN == 0.01
+    # lower scores are closer; the copula must be at least 1 % closer than the Gaussian
+    assert choose_marginals({"gaussian": 1.0, "empirical": 0.995}) == "gaussian"
+    assert choose_marginals({"gaussian": 1.0, "empirical": 0.98}) == "empirical"
+    assert choose_marginals({"gaussian": 0.9, "empirical": 1.2}) == "gaussian"
+    # one candidate (marginals given, or counts): that one
+    assert choose_marginals({"empirical": 5.0}) == "empirical"
+    assert choose_marginals({"gaussian": 5.0}) == "gaussian"
 
 
 def test_load_never_refits(trained, tmp_path):

@@ -52,6 +52,33 @@ def resolve_per_class(per_class: bool | None, labels: np.ndarray) -> bool:
     return per_class
 
 
+#: How much closer (relative distance score) than the Gaussian start a copula start must be for
+#: ``marginals="auto"`` to choose it; see :func:`choose_marginals`.
+COPULA_MARGIN = 0.01
+
+
+def choose_marginals(scores: dict[str, float]) -> str:
+    """The start for ``marginals="auto"`` from the validation scores of the candidates (lower is
+    closer): the Gaussian copula (``"empirical"``) only when its score is at least
+    :data:`COPULA_MARGIN` below the plain Gaussian's, else the Gaussian.
+
+    The simpler start unless the copula's gain is material. Measured (3 validation splits each,
+    held-out halves): on TCGA-BRCA 2012 mRNA and methylation the copula scored 2.7-4.3 % lower
+    and was harder to detect (two-sample AUC 0.82-0.87 against 0.98); on the 75 training samples
+    of ``tcga_brca()``'s three modalities jointly it scored only 0.1-0.5 % lower, in 98-100 % of
+    bootstrap resamples of the validation samples (a systematic, not a noisy, preference), yet
+    was the easier to detect (joint AUC 0.85 ± 0.02 against 0.76 ± 0.02): the distance score
+    then prefers a copula whose marginals were fitted on the same few samples, which a forest
+    still tells apart. The 1 % line separates these cases; it is a heuristic from them, not a
+    law.
+    """
+    if "empirical" in scores and "gaussian" in scores:
+        gaussian = scores["gaussian"]
+        return "empirical" if scores["empirical"] < (1 - COPULA_MARGIN) * gaussian else "gaussian"
+    (only,) = scores
+    return only
+
+
 def validation_mask(class_index: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """A stratified ``fraction`` of every class (rounded down; none from a class of under 3)."""
     rng = np.random.default_rng(seed)
@@ -184,7 +211,8 @@ class _GANModel(OmixModel):
         start on the rest: per class, mean, scale and a Ledoit-Wolf shrunk correlation, in the
         pipeline's space (``marginals="gaussian"``) or after mapping every feature to normal
         scores through its empirical distribution (``"empirical"``, a Gaussian copula;
-        ``"auto"`` keeps whichever scores better on the validation samples); an OmicsGAN on
+        ``"auto"`` keeps the copula only when it scores at least 1 % better than the Gaussian
+        on the validation samples, see :func:`choose_marginals`); an OmicsGAN on
         counts starts instead at each class's calibrated Gaussian of the count space, fitted on
         every sample in step (1) (so a residual must beat a start that has seen the validation
         samples); (4) train the residual adversarially from zero, scoring snapshots on the
@@ -299,7 +327,7 @@ class _GANModel(OmixModel):
                 c: _Start(Z[fit], class_index[fit], n_classes, c, rank, blocks) for c in choices
             }
             self.start_scores_ = {c: start_score(st) for c, st in starts.items()}
-            self.marginals_ = min(self.start_scores_, key=self.start_scores_.get)
+            self.marginals_ = choose_marginals(self.start_scores_)
             start = starts[self.marginals_]
         else:  # nothing to validate with: the simplest start, and no residual
             self.marginals_ = "gaussian" if self.marginals == "auto" else self.marginals
@@ -486,9 +514,13 @@ class OmicsGAN(_GANModel):
     marginals
         ``"empirical"``: the start is a Gaussian copula (each feature's empirical distribution,
         pooled over classes, mapped to normal scores); ``"gaussian"``: a Gaussian in the
-        pipeline's space; ``"auto"`` (default): whichever is closer to the validation samples.
-        Real tumours have skewed and heavy-tailed features, where the copula is far better;
-        simulated Gaussian data favours the plain Gaussian. Counts always start at the
+        pipeline's space; ``"auto"`` (default): the copula when its distance to the validation
+        samples is at least 1 % below the Gaussian's, else the Gaussian
+        (:func:`choose_marginals`). Real tumours have skewed and heavy-tailed features, where
+        the copula is far better (TCGA-BRCA 2012: 3-4 % closer, and harder to detect);
+        simulated Gaussian data favours the plain Gaussian; on small cohorts a copula fitted on
+        the same few samples can win the distance by a fraction of a percent and still be
+        easier to detect (see :func:`choose_marginals`). Counts always start at the
         calibrated Gaussian (``"auto"`` means ``"gaussian"``; ``"empirical"`` is refused).
     loss
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
