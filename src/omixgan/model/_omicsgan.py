@@ -64,13 +64,15 @@ def choose_marginals(scores: dict[str, float]) -> str:
 
     The simpler start unless the copula's gain is material. Measured (3 validation splits each,
     held-out halves): on TCGA-BRCA 2012 mRNA and methylation the copula scored 2.7-4.3 % lower
-    and was harder to detect (two-sample AUC 0.82-0.87 against 0.98); on the 75 training samples
-    of ``tcga_brca()``'s three modalities jointly it scored only 0.1-0.5 % lower, in 98-100 % of
-    bootstrap resamples of the validation samples (a systematic, not a noisy, preference), yet
-    was the easier to detect (joint AUC 0.85 ± 0.02 against 0.76 ± 0.02): the distance score
-    then prefers a copula whose marginals were fitted on the same few samples, which a forest
-    still tells apart. The 1 % line separates these cases; it is a heuristic from them, not a
-    law.
+    and was harder to detect (two-sample AUC 0.79-0.89 against 0.98-0.99 for the class
+    Gaussian); on the 75 training samples of ``tcga_brca()``'s three modalities jointly it
+    scored only 0.1-0.5 % lower, in 98-100 % of bootstrap resamples of the validation samples (a
+    systematic, not a noisy, preference), yet was the easier to detect (joint AUC 0.850 ± 0.015
+    against 0.764 ± 0.013 for the Gaussian start). There the distance (marginal Wasserstein
+    plus kernel MMD on 3-7 validation samples per class) ranks the two starts against what a
+    forest finds on held-out samples, for reasons not found; a gain of a fraction of a percent
+    is not worth the copula. The 1 % line separates these cases; it is a heuristic from them,
+    not a law.
     """
     if "empirical" in scores and "gaussian" in scores:
         gaussian = scores["gaussian"]
