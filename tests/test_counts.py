@@ -481,28 +481,27 @@ def test_boosted_trees_join_the_blend_with_inputs_from_other_cells(tmp_path):
     np.testing.assert_allclose(np.log1p(old.translate(mdata["rna"])), rest, rtol=1e-5, atol=1e-5)
 
 
-def test_boosted_trees_learn_each_cell_from_its_nearest_other_cells():
+def test_boosted_trees_learn_each_cell_as_a_query_would_be_seen():
     from sklearn.neighbors import NearestNeighbors
 
     from omixgan.model._counts import _reference_inputs
 
     rng = np.random.default_rng(0)
     codes, pcs = rng.normal(size=(60, 3)), rng.normal(size=(60, 40))
-    targets = np.arange(60.0)[:, None] * np.ones((1, 2))  # every cell's target is its own
-    linear_map = {
-        "mean": np.zeros(5),
-        "sd": np.ones(5),
-        "pca_mean": np.zeros(5),
-        "components": np.eye(5)[:3],
-        "W": np.ones((3, 2)),
-        "y_mean": np.zeros(2),
-    }
-    X = rng.poisson(5.0, size=(60, 5)).astype(float) + 1
-    inputs = _reference_inputs(codes, pcs, targets, linear_map, X)
+    targets = np.arange(60.0)[:, None] * np.ones((1, 2)) + rng.normal(size=(60, 2))
+    inputs = _reference_inputs(codes, pcs, targets)
     assert inputs.shape == (60, 3 + 30 + 2 + 2)
+    np.testing.assert_array_equal(inputs[:, :33], np.hstack([codes, pcs[:, :30]]))
+    # neighbours: the 15 nearest *other* cells
     idx = NearestNeighbors(n_neighbors=16).fit(codes).kneighbors(codes, return_distance=False)
     others = np.array([[j for j in row if j != i][:15] for i, row in enumerate(idx)])
-    np.testing.assert_allclose(inputs[:, 33], targets[others, 0].mean(axis=1))
+    np.testing.assert_allclose(inputs[:, 33:35], targets[others].mean(axis=1))
+    # ridge: fitted without the cell (5 folds); cell 0's prediction does not move with its target
+    moved = targets.copy()
+    moved[0] += 1000.0
+    again = _reference_inputs(codes, pcs, moved)
+    np.testing.assert_allclose(again[0, 35:], inputs[0, 35:])
+    assert not np.allclose(again[1:, 35:], inputs[1:, 35:])  # but the other folds' do
 
 
 def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monkeypatch):
@@ -512,9 +511,41 @@ def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monke
     mdata, model = _cite_model()
     model.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
     assert model.boosters_ == {} and (model.blend_weights_["prot"][:, 4] == 0).all()
-    _, forced = _cite_model(boosted_trees=True)
+    fitted_on = []
+    fit = counts._fit_boosters
+
+    def recording(inputs, targets, seed):
+        fitted_on.append(len(inputs))
+        return fit(inputs, targets, seed)
+
+    monkeypatch.setattr(counts, "_fit_boosters", recording)
+    _, forced = _cite_model(boosted_trees=True)  # True: whatever the number of features
     forced.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
-    assert forced.blend_weights_["prot"].shape == (4, 5)
+    # the calibration trees learn from the training cells outside the validation cells
+    assert fitted_on[0] == 240 - 48
+    # a fixed blend never uses the trees: none are fitted
+    fitted_on.clear()
+    _, fixed = _cite_model(boosted_trees=True, neighbor_blend=0.5, linear_blend=0.5)
+    fixed.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
+    assert fitted_on == [] and fixed.boosters_ == {}
     for bad in ("yes", 1, None, np.array([True])):
         with pytest.raises(ValueError, match="boosted_trees must be 'auto', True or False"):
             og.models.CountVAE(mdata, boosted_trees=bad)
+
+
+def test_boosted_trees_learn_from_a_seeded_subset_of_many_cells(monkeypatch):
+    import omixgan.model._counts as counts
+
+    monkeypatch.setattr(counts, "MAX_BOOSTED_CELLS", 50)
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.normal(size=(120, 4)), rng.normal(size=(120, 2))
+    trees = counts._fit_boosters(inputs, targets, seed=3)
+    assert len(trees) == 2
+    assert all(t.n_features_in_ == 4 for t in trees)
+    # the subset is drawn with the seed: the same seed, the same trees
+    again = counts._fit_boosters(inputs, targets, seed=3)
+    np.testing.assert_array_equal(trees[0].predict(inputs), again[0].predict(inputs))
+    # the trees themselves do not depend on the seed (no early stopping, exact binning below
+    # 200,000 cells): another seed gives other trees only through another subset of the cells
+    other = counts._fit_boosters(inputs, targets, seed=4)
+    assert not np.allclose(trees[0].predict(inputs), other[0].predict(inputs))

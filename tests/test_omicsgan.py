@@ -187,6 +187,7 @@ def test_auto_marginals_keep_the_gaussian_unless_the_copula_is_materially_closer
     # lower scores are closer; the copula must be at least 1 % closer than the Gaussian
     assert choose_marginals({"gaussian": 1.0, "empirical": 0.995}) == "gaussian"
     assert choose_marginals({"gaussian": 1.0, "empirical": 0.98}) == "empirical"
+    assert choose_marginals({"gaussian": 2.0, "empirical": 1.98}) == "empirical"  # exactly 1 %
     assert choose_marginals({"gaussian": 0.9, "empirical": 1.2}) == "gaussian"
     # one candidate (marginals given, or counts): that one
     assert choose_marginals({"empirical": 5.0}) == "empirical"

@@ -51,7 +51,7 @@ NEIGHBOR_CHUNK = 4096
 #: ``validation_fraction=0``) the three neighbour and linear predictors get a third each.
 MIN_CALIBRATION_CELLS = 30
 #: ``boosted_trees="auto"`` boosts targets of at most this many features: the trees cost about
-#: 1-2 s per feature per 5,000 cells (one thread), fine for a protein panel, not for a
+#: 1-2 s per feature per 4,500 cells (one thread), fine for a protein panel, not for a
 #: transcriptome.
 MAX_BOOSTED_FEATURES = 100
 #: The boosted trees learn from at most this many training cells (a random subset of larger
@@ -59,6 +59,8 @@ MAX_BOOSTED_FEATURES = 100
 MAX_BOOSTED_CELLS = 10_000
 #: Principal components of the source among the boosted trees' inputs.
 BOOSTED_PCS = 30
+#: Folds of the cross-fitted ridge predictions the boosted trees learn from.
+CROSS_FIT_FOLDS = 5
 #: Settings of every per-feature gradient-boosted regressor: slow learning, small trees and
 #: leaves of at least 40 cells, so the trees correct the neighbours and the linear map where
 #: they are systematically off rather than fit the noise of a few cells.
@@ -111,12 +113,14 @@ class CountVAE(OmixModel):
         predictor and target feature, fitted (non-negative least squares, then normalised to
         sum 1) on the validation cells held out of training (``train(validation_fraction=)``),
         whose predictions come from the other training cells only; with fewer than 30 such cells
-        the three non-decoder predictors get a third each. Numbers (both): fixed weights of the
+        the two neighbour predictors and the linear map get a third each (no boosted trees).
+        Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
         benchmarks_singlecell, 3 splits, ``neighbor_samples=30``): fitted weights 0.828
-        per-protein r against 0.823 for the fixed ``0.5, 0.5``; each predictor alone 0.79
-        (decoder, linear map) to 0.826 (latent neighbours). The decoder also shapes the latent
+        per-protein r without the boosted trees, 0.832 with them, against 0.823 for the fixed
+        ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.826 (latent
+        neighbours). The decoder also shapes the latent
         space the neighbours are found in.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
@@ -134,17 +138,20 @@ class CountVAE(OmixModel):
         A fifth predictor for :meth:`translate`'s fitted blend: per target feature, a
         gradient-boosted regressor (scikit-learn's ``HistGradientBoostingRegressor``) of its
         log1p counts on the cell's latent code, its first 30 expression components and the
-        latent-neighbour and linear-map predictions of every target feature. It learns where
-        those predictors are systematically off (nonlinear in the code, or one protein telling
-        on another). The trees learn from the training cells, each with the prediction of its
-        own 15 nearest *other* training cells, so they do not learn that a cell's neighbours
-        include itself; the blend weight comes from trees fitted without the validation cells.
-        ``"auto"`` (default): for targets of at most 100 features (a protein panel; a
-        transcriptome would cost minutes per 100 features); ``True``: every target; ``False``:
-        none. Only with ``neighbor_blend="auto"`` and at least 30 validation cells (the weight
-        is fitted there). Costs two fits of the trees per target in :meth:`train` (about 40 s
-        for 14 proteins and 5,000 cells, one thread). Measured on CITE-seq: see
-        ``docs/benchmarks_singlecell.md``.
+        latent-neighbour (15 nearest to the posterior mean, not the posterior draws) and
+        linear-map predictions of every target feature. It learns where those predictors are
+        systematically off (nonlinear in the code, or one protein telling on another). The trees
+        learn from the training cells, each described as a query would be: the mean of its 15
+        nearest *other* training cells, and the ridge map fitted without it (5-fold
+        cross-fitting), so they do not learn to trust predictions that saw the cell's own target;
+        the blend weight comes from trees fitted without the validation cells. ``"auto"``
+        (default): for targets of at most 100 features (a protein panel; a transcriptome would
+        cost minutes per 100 features); ``True``: every target; ``False``: none. Fitted only
+        with ``neighbor_blend="auto"`` and at least 30 validation cells (the weight is fitted
+        there), twice per target in :meth:`train` (about 40 s for 14 proteins and 4,500 cells,
+        one thread). The trees are saved with the model (about 1 MB per target feature for a few
+        thousand cells; a pickle of scikit-learn objects, so load with a compatible
+        scikit-learn). Measured on CITE-seq: see ``docs/benchmarks_singlecell.md``.
     """
 
     def __init__(
@@ -411,9 +418,7 @@ class CountVAE(OmixModel):
             for m, y in self.train_targets_.items():
                 if self.blend_weights_[m][:, 4].any():  # the trees earned a weight somewhere
                     self.boosters_[m] = _fit_boosters(
-                        _reference_inputs(
-                            self.train_codes_, self.train_pcs_, y, self.linear_maps_[m], X_src
-                        ),
+                        _reference_inputs(self.train_codes_, self.train_pcs_, y),
                         y,
                         self.train_seed_,
                     )
@@ -440,10 +445,8 @@ class CountVAE(OmixModel):
         weights = {}
         for m, y in self.train_targets_.items():
             boosters = None
-            if self._boosts(m):
-                inputs = _reference_inputs(
-                    self.train_codes_[rest], pcs[rest], y[rest], maps[m], X_src[rest]
-                )
+            if self.neighbor_blend == "auto" and self._boosts(m):
+                inputs = _reference_inputs(self.train_codes_[rest], pcs[rest], y[rest])
                 boosters = _fit_boosters(inputs, y[rest], self.train_seed_)
             parts = self._parts(
                 m,
@@ -517,7 +520,8 @@ class CountVAE(OmixModel):
         -------
         Expected counts (not whole numbers: a point prediction), cells x target features, rows
         in the source's ``obs_names`` order. The blend is a weighted mean of log1p values
-        (decoder's expected counts, neighbours' measured counts, linear map), returned as counts.
+        (decoder's expected counts, latent and expression neighbours' measured counts, linear
+        map, boosted trees), returned as counts.
         """
         self._require_trained()
         mods = self.modalities or []
@@ -581,9 +585,15 @@ class CountVAE(OmixModel):
             idx = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(query, return_distance=False)
             return ref_targets[idx].mean(axis=1)
 
+        mean_neighbours = (
+            neighbours(ref_codes, codes)
+            if used[4] or (used[1] and self.neighbor_samples == 0)
+            else None
+        )
+
         def latent_neighbours():
             if self.neighbor_samples == 0:
-                return neighbours(ref_codes, codes)
+                return mean_neighbours
             # neighbours of posterior draws (see ``neighbor_samples``): one draw of every cell
             # at a time, searched in blocks of cells, so memory does not grow with the draws;
             # a fresh generator from the training seed: same model and cells, same predictions
@@ -607,7 +617,7 @@ class CountVAE(OmixModel):
         linear = _apply_linear_map(linear_map, X) if used[3] or used[4] else None
         boosted = None
         if used[4]:
-            inputs = _boosting_inputs(codes, pcs, neighbours(ref_codes, codes), linear)
+            inputs = _boosting_inputs(codes, pcs, mean_neighbours, linear)
             boosted = np.column_stack([tree.predict(inputs) for tree in boosters])
         return [
             decoder,
@@ -719,19 +729,27 @@ def _boosting_inputs(
     return np.hstack([codes, pcs[:, :BOOSTED_PCS], neighbour_pred, linear_pred])
 
 
-def _reference_inputs(
-    codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray, linear_map: dict, X_src: np.ndarray
-) -> np.ndarray:
-    """:func:`_boosting_inputs` of the reference cells themselves, each cell's neighbour
-    prediction from its nearest *other* reference cells (a query cell is never among the
-    reference, so its own target must not be among its neighbours' here either)."""
+def _reference_inputs(codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """:func:`_boosting_inputs` of the reference cells themselves, each described as a query
+    would be: its neighbour prediction from its nearest *other* reference cells, and its
+    linear-map prediction from a ridge on the same components ``pcs`` (the linear map's)
+    fitted without it (5-fold cross-fitting). In-sample predictions follow a cell's own target
+    more closely than a query's do, and the trees would learn to trust them too much."""
     from sklearn.neighbors import NearestNeighbors
 
     k = min(N_NEIGHBORS, len(codes) - 1)
     idx = NearestNeighbors(n_neighbors=k).fit(codes).kneighbors(return_distance=False)
-    return _boosting_inputs(
-        codes, pcs, targets[idx].mean(axis=1), _apply_linear_map(linear_map, X_src)
-    )
+    linear = np.empty_like(targets)
+    folds = np.arange(len(pcs)) % CROSS_FIT_FOLDS  # cells in training order: no shuffle needed
+    for f in range(CROSS_FIT_FOLDS):
+        out = folds == f
+        if not out.any():
+            continue
+        mean = targets[~out].mean(axis=0)
+        gram = pcs[~out].T @ pcs[~out] + LINEAR_ALPHA * np.eye(pcs.shape[1])
+        W = np.linalg.solve(gram, pcs[~out].T @ (targets[~out] - mean))
+        linear[out] = pcs[out] @ W + mean
+    return _boosting_inputs(codes, pcs, targets[idx].mean(axis=1), linear)
 
 
 def _fit_boosters(inputs: np.ndarray, targets: np.ndarray, seed: int) -> list:
