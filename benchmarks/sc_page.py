@@ -153,25 +153,19 @@ def write_page(results: Path, page: Path) -> None:
         csv = results / f"singlecell_{name}.csv"
         parts[name] = pd.read_csv(csv) if csv.exists() else None
     template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
+
+    def filled(write, part):
+        return write(parts[part]) if parts[part] is not None else "(not run)"
+
     fields = {
         "date": datetime.date.today().isoformat(),
-        "translation": translation_table(parts["translation"])
-        if parts["translation"] is not None
-        else "(not run)",
-        "translation_ours": ours_summary(parts["translation"])
-        if parts["translation"] is not None
-        else "(not run)",
-        "knn_margin": knn_margin(parts["translation"])
-        if parts["translation"] is not None
-        else "(not run)",
+        "translation": filled(translation_table, "translation"),
+        "translation_ours": filled(ours_summary, "translation"),
+        "knn_margin": filled(knn_margin, "translation"),
         "loads": load_range(parts),
-        "per_protein": per_protein_table(parts["translation"])
-        if parts["translation"] is not None
-        else "(not run)",
-        "generation": generation_table(parts["generation"])
-        if parts["generation"] is not None
-        else "(not run)",
-        "rare": rare_table(parts["rare"]) if parts["rare"] is not None else "(not run)",
+        "per_protein": filled(per_protein_table, "translation"),
+        "generation": filled(generation_table, "generation"),
+        "rare": filled(rare_table, "rare"),
     }
     # plain replacement: the page's MyST roles ({class}, {doc}) are braces too
     text = template

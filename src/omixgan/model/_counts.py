@@ -745,9 +745,7 @@ def _reference_inputs(codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray) -
         out = folds == f
         if not out.any():
             continue
-        mean = targets[~out].mean(axis=0)
-        gram = pcs[~out].T @ pcs[~out] + LINEAR_ALPHA * np.eye(pcs.shape[1])
-        W = np.linalg.solve(gram, pcs[~out].T @ (targets[~out] - mean))
+        W, mean = _ridge(pcs[~out], targets[~out])
         linear[out] = pcs[out] @ W + mean
     return _boosting_inputs(codes, pcs, targets[idx].mean(axis=1), linear)
 
@@ -793,6 +791,14 @@ def _lognorm(X: np.ndarray) -> np.ndarray:
     return np.log1p(X / np.maximum(X.sum(axis=1, keepdims=True), 1.0) * 1e4)
 
 
+def _ridge(P: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge weights (penalty :data:`LINEAR_ALPHA`) and intercept of ``Y`` on components ``P``:
+    the linear map's fit, also used for its cross-fitted predictions."""
+    y_mean = Y.mean(axis=0)
+    gram = P.T @ P + LINEAR_ALPHA * np.eye(P.shape[1])
+    return np.linalg.solve(gram, P.T @ (Y - y_mean)), y_mean
+
+
 def _fit_linear_maps(X_source: np.ndarray, targets: dict[str, np.ndarray]) -> dict[str, dict]:
     """Ridge maps from the PCA of the standardised log-normalised source to each log1p target."""
     from sklearn.decomposition import PCA
@@ -804,11 +810,9 @@ def _fit_linear_maps(X_source: np.ndarray, targets: dict[str, np.ndarray]) -> di
     n_pcs = int(min(LINEAR_N_PCS, Z.shape[0] - 1, Z.shape[1]))
     pca = PCA(n_components=n_pcs, svd_solver="randomized", random_state=0).fit(Z)
     P = pca.transform(Z)
-    gram = P.T @ P + LINEAR_ALPHA * np.eye(n_pcs)
     maps = {}
     for m, Y in targets.items():
-        y_mean = Y.mean(axis=0)
-        W = np.linalg.solve(gram, P.T @ (Y - y_mean))
+        W, y_mean = _ridge(P, Y)
         maps[m] = {
             "mean": mean,
             "sd": sd,

@@ -520,9 +520,9 @@ class OmicsGAN(_GANModel):
         samples is at least 1 % below the Gaussian's, else the Gaussian
         (:func:`choose_marginals`). Real tumours have skewed and heavy-tailed features, where
         the copula is far better (TCGA-BRCA 2012: 3-4 % closer, and harder to detect);
-        simulated Gaussian data favours the plain Gaussian; on small cohorts a copula fitted on
-        the same few samples can win the distance by a fraction of a percent and still be
-        easier to detect (see :func:`choose_marginals`). Counts always start at the
+        simulated Gaussian data favours the plain Gaussian; on a small cohort a copula won the
+        distance by a fraction of a percent and was still the easier to detect (see
+        :func:`choose_marginals`). Counts always start at the
         calibrated Gaussian (``"auto"`` means ``"gaussian"``; ``"empirical"`` is refused).
     loss
         ``"wgan-gp"`` (Wasserstein loss with gradient penalty, the most stable on tabular data),
