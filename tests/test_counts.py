@@ -437,7 +437,14 @@ def test_crossmodalvae_models_counts_with_a_negative_binomial():
 
 
 def test_boosted_trees_join_the_blend_with_inputs_from_other_cells(tmp_path):
-    from omixgan.model._counts import _apply_linear_map, _principal_components
+    from omixgan.model._counts import (
+        _apply_linear_map,
+        _fit_boosters,
+        _lognorm,
+        _principal_components,
+        _reference_inputs,
+        _select_genes,
+    )
 
     mdata, model = _cite_model()
     assert model.boosted_trees == "auto"
@@ -447,16 +454,19 @@ def test_boosted_trees_join_the_blend_with_inputs_from_other_cells(tmp_path):
     np.testing.assert_allclose(W.sum(axis=1), 1.0)
     trees = model.boosters_["prot"]
     assert len(trees) == 4  # one per protein
-    # at query time the trees see the code, 30 components, the posterior mean's 15 latent
-    # neighbours and the linear map; translate blends their prediction with the fifth weight
+    # the genes among their inputs: chosen on the training cells' counts and proteins
     X = mdata["rna"].X.toarray()
+    genes = model.booster_genes_["prot"]
+    np.testing.assert_array_equal(genes, _select_genes(X, model.train_targets_["prot"]))
+    # at query time the trees see the code, 30 components, the posterior mean's 15 latent
+    # neighbours, the linear map and the cell's own expression of those genes; translate blends
+    # their prediction with the fifth weight
     with torch.no_grad():
         mu = model.module.encode(torch.from_numpy(X))[0].numpy()
     lin = _apply_linear_map(model.linear_maps_["prot"], X)
     pcs = _principal_components(model.linear_maps_["prot"], X)
-    inputs = np.hstack(
-        [mu, pcs[:, :30], _knn_mean(model.train_codes_, model.train_targets_["prot"], mu), lin]
-    )
+    neighbours = _knn_mean(model.train_codes_, model.train_targets_["prot"], mu)
+    inputs = np.hstack([mu, pcs[:, :30], neighbours, lin, _lognorm(X)[:, genes]])
     boosted = np.column_stack([t.predict(inputs) for t in trees])
     four = W[:, :4] / W[:, :4].sum(axis=1, keepdims=True)
     pred = np.log1p(model.translate(mdata["rna"]))
@@ -479,6 +489,47 @@ def test_boosted_trees_join_the_blend_with_inputs_from_other_cells(tmp_path):
     torch.save(saved, path)
     old = og.models.CountVAE.load(str(tmp_path / "m"), mdata)
     np.testing.assert_allclose(np.log1p(old.translate(mdata["rna"])), rest, rtol=1e-5, atol=1e-5)
+    # trees saved before genes were among their inputs (no booster_genes_) still predict, from
+    # the other inputs alone
+    y = model.train_targets_["prot"]
+    no_genes = np.empty((len(X), 0))
+    model.boosters_["prot"] = _fit_boosters(
+        _reference_inputs(model.train_codes_, model.train_pcs_, y, no_genes), y, 0
+    )
+    model.save(str(tmp_path / "g"))
+    path = tmp_path / "g" / "model.pt"
+    saved = torch.load(path, weights_only=False)
+    del saved["attr_dict"]["booster_genes_"]
+    torch.save(saved, path)
+    older = og.models.CountVAE.load(str(tmp_path / "g"), mdata)
+    boosted = np.column_stack(
+        [t.predict(inputs[:, : -len(genes)]) for t in model.boosters_["prot"]]
+    )
+    np.testing.assert_allclose(
+        np.log1p(older.translate(mdata["rna"])),
+        W[:, :4].sum(axis=1) * rest + W[:, 4] * boosted,
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_boosted_trees_genes_are_the_most_correlated_per_target_feature(monkeypatch):
+    import omixgan.model._counts as counts
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(5.0, size=(300, 40)).astype(float)
+    X[:, 39] = 0.0  # a gene never detected: constant, r = 0 rather than a division error
+    L = counts._lognorm(X)
+    targets = np.column_stack([L[:, 7], -L[:, 12] + 0.1 * rng.normal(size=300)])
+    genes = counts._select_genes(X, targets)
+    assert counts.BOOSTED_GENES_PER_FEATURE == 5 and len(genes) <= 2 * 5  # a union of top 5s
+    assert {7, 12} <= set(genes) and list(genes) == sorted(genes)
+    # with many target features, fewer genes per feature (at least one): at most the cap
+    monkeypatch.setattr(counts, "MAX_BOOSTED_GENES", 3)
+    assert set(counts._select_genes(X, targets)) == {7, 12}  # 3 // 2 = 1 per feature
+    # a constant target feature: r = 0 for every gene, no division error
+    with np.errstate(all="raise"):
+        counts._select_genes(X, np.c_[targets, np.ones(300)])
 
 
 def test_boosted_trees_learn_each_cell_as_a_query_would_be_seen():
@@ -489,9 +540,11 @@ def test_boosted_trees_learn_each_cell_as_a_query_would_be_seen():
     rng = np.random.default_rng(0)
     codes, pcs = rng.normal(size=(60, 3)), rng.normal(size=(60, 40))
     targets = np.arange(60.0)[:, None] * np.ones((1, 2)) + rng.normal(size=(60, 2))
-    inputs = _reference_inputs(codes, pcs, targets)
-    assert inputs.shape == (60, 3 + 30 + 2 + 2)
+    expression = rng.normal(size=(60, 4))
+    inputs = _reference_inputs(codes, pcs, targets, expression)
+    assert inputs.shape == (60, 3 + 30 + 2 + 2 + 4)
     np.testing.assert_array_equal(inputs[:, :33], np.hstack([codes, pcs[:, :30]]))
+    np.testing.assert_array_equal(inputs[:, 37:], expression)  # the cell's own, as a query's
     # neighbours: the 15 nearest *other* cells
     idx = NearestNeighbors(n_neighbors=16).fit(codes).kneighbors(codes, return_distance=False)
     others = np.array([[j for j in row if j != i][:15] for i, row in enumerate(idx)])
@@ -499,9 +552,9 @@ def test_boosted_trees_learn_each_cell_as_a_query_would_be_seen():
     # ridge: fitted without the cell (5 folds); cell 0's prediction does not move with its target
     moved = targets.copy()
     moved[0] += 1000.0
-    again = _reference_inputs(codes, pcs, moved)
-    np.testing.assert_allclose(again[0, 35:], inputs[0, 35:])
-    assert not np.allclose(again[1:, 35:], inputs[1:, 35:])  # but the other folds' do
+    again = _reference_inputs(codes, pcs, moved, expression)
+    np.testing.assert_allclose(again[0, 35:37], inputs[0, 35:37])
+    assert not np.allclose(again[1:, 35:37], inputs[1:, 35:37])  # but the other folds' do
 
 
 def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monkeypatch):

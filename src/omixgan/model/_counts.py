@@ -59,6 +59,14 @@ MAX_BOOSTED_FEATURES = 100
 MAX_BOOSTED_CELLS = 10_000
 #: Principal components of the source among the boosted trees' inputs.
 BOOSTED_PCS = 30
+#: Source genes among the boosted trees' inputs, per target feature: the ones whose
+#: log-normalised expression correlates most with the feature over the training cells (a
+#: protein's own transcript, typically). The components and neighbours describe a cell's type
+#: and state; within a type, a protein still follows its gene, which 50 components blur.
+BOOSTED_GENES_PER_FEATURE = 5
+#: At most this many genes in all: with many target features, fewer per feature (at least one),
+#: so the trees' cost stays bounded.
+MAX_BOOSTED_GENES = 100
 #: Folds of the cross-fitted ridge predictions the boosted trees learn from.
 CROSS_FIT_FOLDS = 5
 #: Settings of every per-feature gradient-boosted regressor: slow learning, small trees and
@@ -410,18 +418,20 @@ class CountVAE(OmixModel):
         self.train_vars_ = logvar.exp().numpy()
         self.train_libraries_ = {m: x.sum(axis=1) for m, x in X.items()}
         self.train_targets_ = {m: np.log1p(x) for m, x in X.items() if m != self._key(src)}
-        self.linear_maps_, self.train_pcs_, self.blend_weights_, self.boosters_ = {}, None, {}, {}
+        self.linear_maps_, self.train_pcs_, self.blend_weights_ = {}, None, {}
+        self.boosters_, self.booster_genes_ = {}, {}
         if self.train_targets_:
             self.linear_maps_ = _fit_linear_maps(X_src, self.train_targets_)
             self.train_pcs_ = _principal_components(next(iter(self.linear_maps_.values())), X_src)
             self.blend_weights_ = self._fit_blend_weights(X_src, val_rows)
             for m, y in self.train_targets_.items():
                 if self.blend_weights_[m][:, 4].any():  # the trees earned a weight somewhere
-                    self.boosters_[m] = _fit_boosters(
-                        _reference_inputs(self.train_codes_, self.train_pcs_, y),
-                        y,
-                        self.train_seed_,
+                    genes = _select_genes(X_src, y)
+                    inputs = _reference_inputs(
+                        self.train_codes_, self.train_pcs_, y, _lognorm(X_src)[:, genes]
                     )
+                    self.boosters_[m] = _fit_boosters(inputs, y, self.train_seed_)
+                    self.booster_genes_[m] = genes
         obs = self._modality_adata(self.adata, src).obs_names
         self.train_labels_ = self._labels(self.adata, obs)
 
@@ -444,16 +454,18 @@ class CountVAE(OmixModel):
         pcs = _principal_components(next(iter(maps.values())), X_src)
         weights = {}
         for m, y in self.train_targets_.items():
-            boosters = None
+            boosters = genes = None
             if self.neighbor_blend == "auto" and self._boosts(m):
-                inputs = _reference_inputs(self.train_codes_[rest], pcs[rest], y[rest])
+                genes = _select_genes(X_src[rest], y[rest])
+                expr = _lognorm(X_src[rest])[:, genes]
+                inputs = _reference_inputs(self.train_codes_[rest], pcs[rest], y[rest], expr)
                 boosters = _fit_boosters(inputs, y[rest], self.train_seed_)
             parts = self._parts(
                 m,
                 self.train_codes_[val_rows],
                 pcs[val_rows],
                 X_src[val_rows],
-                references=(self.train_codes_[rest], pcs[rest], y[rest], maps[m], boosters),
+                references=(self.train_codes_[rest], pcs[rest], y[rest], maps[m], boosters, genes),
                 weights=np.r_[np.ones(len(BLEND_PARTS) - 1), float(boosters is not None)],
                 variances=self.train_vars_[val_rows],
             )
@@ -558,6 +570,7 @@ class CountVAE(OmixModel):
             self.train_targets_[target],
             linear_map,
             getattr(self, "boosters_", {}).get(target),
+            getattr(self, "booster_genes_", {}).get(target),
         )
         parts = self._parts(
             target, mu, pcs, X, references=references, weights=weights, variances=variances
@@ -573,10 +586,11 @@ class CountVAE(OmixModel):
         is 0 for every feature) for cells with latent ``codes`` (posterior means; ``variances``:
         posterior variances), principal components ``pcs`` and source counts ``X``;
         ``references``: the training cells' codes, components and log1p targets, the linear
-        map and the boosted trees (None: not fitted)."""
+        map, the boosted trees (None: not fitted) and the source genes among their inputs (None:
+        trees saved before genes were among their inputs)."""
         from sklearn.neighbors import NearestNeighbors
 
-        ref_codes, ref_pcs, ref_targets, linear_map, boosters = references
+        ref_codes, ref_pcs, ref_targets, linear_map, boosters, genes = references
         used = np.any(np.atleast_2d(weights) > 0, axis=0)
         used[4] = used[4] and boosters is not None
         k = min(N_NEIGHBORS, len(ref_codes))
@@ -617,7 +631,8 @@ class CountVAE(OmixModel):
         linear = _apply_linear_map(linear_map, X) if used[3] or used[4] else None
         boosted = None
         if used[4]:
-            inputs = _boosting_inputs(codes, pcs, mean_neighbours, linear)
+            expr = _lognorm(X)[:, genes] if genes is not None else np.empty((len(X), 0))
+            inputs = _boosting_inputs(codes, pcs, mean_neighbours, linear, expr)
             boosted = np.column_stack([tree.predict(inputs) for tree in boosters])
         return [
             decoder,
@@ -722,19 +737,44 @@ def _check_neighbor_samples(neighbor_samples) -> int:
 
 
 def _boosting_inputs(
-    codes: np.ndarray, pcs: np.ndarray, neighbour_pred: np.ndarray, linear_pred: np.ndarray
+    codes: np.ndarray,
+    pcs: np.ndarray,
+    neighbour_pred: np.ndarray,
+    linear_pred: np.ndarray,
+    expression: np.ndarray,
 ) -> np.ndarray:
-    """The boosted trees' inputs per cell: latent code, leading expression components, and the
-    latent-neighbour (posterior mean) and linear-map predictions of every target feature."""
-    return np.hstack([codes, pcs[:, :BOOSTED_PCS], neighbour_pred, linear_pred])
+    """The boosted trees' inputs per cell: latent code, leading expression components, the
+    latent-neighbour (posterior mean) and linear-map predictions of every target feature, and
+    the cell's own log-normalised ``expression`` of the genes :func:`_select_genes` chose."""
+    return np.hstack([codes, pcs[:, :BOOSTED_PCS], neighbour_pred, linear_pred, expression])
 
 
-def _reference_inputs(codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def _select_genes(X_source: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Indices (sorted) of the source genes whose log-normalised expression correlates most
+    (absolute Pearson r over the cells) with each target feature: the top
+    :data:`BOOSTED_GENES_PER_FEATURE` per feature, fewer when that would exceed
+    :data:`MAX_BOOSTED_GENES` in all."""
+    per_feature = int(np.clip(MAX_BOOSTED_GENES // targets.shape[1], 1, BOOSTED_GENES_PER_FEATURE))
+    per_feature = min(per_feature, X_source.shape[1])
+    L = _lognorm(X_source)
+    centred = targets - targets.mean(axis=0)
+    # centring the targets is enough for the covariance; a constant gene or feature gets r = 0
+    cov = L.T @ centred
+    scale = np.outer(L.std(axis=0), centred.std(axis=0)) * len(L)
+    r = np.abs(np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0))
+    top = np.argsort(-r, axis=0, kind="stable")[:per_feature]
+    return np.unique(top)
+
+
+def _reference_inputs(
+    codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray, expression: np.ndarray
+) -> np.ndarray:
     """:func:`_boosting_inputs` of the reference cells themselves, each described as a query
     would be: its neighbour prediction from its nearest *other* reference cells, and its
     linear-map prediction from a ridge on the same components ``pcs`` (the linear map's)
     fitted without it (5-fold cross-fitting). In-sample predictions follow a cell's own target
-    more closely than a query's do, and the trees would learn to trust them too much."""
+    more closely than a query's do, and the trees would learn to trust them too much. The
+    cells' own ``expression`` of the selected genes is used as it is: a query has its own."""
     from sklearn.neighbors import NearestNeighbors
 
     k = min(N_NEIGHBORS, len(codes) - 1)
@@ -747,7 +787,7 @@ def _reference_inputs(codes: np.ndarray, pcs: np.ndarray, targets: np.ndarray) -
             continue
         W, mean = _ridge(pcs[~out], targets[~out])
         linear[out] = pcs[out] @ W + mean
-    return _boosting_inputs(codes, pcs, targets[idx].mean(axis=1), linear)
+    return _boosting_inputs(codes, pcs, targets[idx].mean(axis=1), linear, expression)
 
 
 def _fit_boosters(inputs: np.ndarray, targets: np.ndarray, seed: int) -> list:
