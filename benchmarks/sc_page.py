@@ -33,6 +33,7 @@ NAMES = {
     "omixgan": "omixgan `CountVAE`",
     "omixgan count Gaussian": "omixgan `tl.count_gaussian`",
     "omixgan OmicsGAN": "omixgan `OmicsGAN` (counts)",
+    "omixgan, boosted_trees=False": "omixgan `CountVAE.translate`, `boosted_trees=False`",
 }
 
 
@@ -147,9 +148,17 @@ def rare_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def subset_table(df: pd.DataFrame) -> str:
+    lines = ["| method | per-protein r (held-out) | seeds |", "| --- | --- | --- |"]
+    for m in df["method"].unique():  # in the order they were run
+        d = df[df["method"] == m]
+        lines.append(f"| {_name(m, 'translation')} | {_ms(d['pearson_mean'])} | {_seeds(d)} |")
+    return "\n".join(lines)
+
+
 def write_page(results: Path, page: Path) -> None:
     parts = {}
-    for name in ("translation", "generation", "rare"):
+    for name in ("translation", "generation", "rare", "subset"):
         csv = results / f"singlecell_{name}.csv"
         parts[name] = pd.read_csv(csv) if csv.exists() else None
     template = (Path(__file__).resolve().parent / "sc_page_template.md").read_text()
@@ -164,6 +173,7 @@ def write_page(results: Path, page: Path) -> None:
         "knn_margin": filled(knn_margin, "translation"),
         "loads": load_range(parts),
         "per_protein": filled(per_protein_table, "translation"),
+        "subset": filled(subset_table, "subset"),
         "generation": filled(generation_table, "generation"),
         "rare": filled(rare_table, "rare"),
     }

@@ -61,8 +61,9 @@ MAX_BOOSTED_CELLS = 10_000
 BOOSTED_PCS = 30
 #: Source genes among the boosted trees' inputs, per target feature: the ones whose
 #: log-normalised expression correlates most with the feature over the training cells (a
-#: protein's own transcript, typically). The components and neighbours describe a cell's type
-#: and state; within a type, a protein still follows its gene, which 50 components blur.
+#: protein's own transcript where it is detected, else markers of the cells carrying it). The
+#: components and neighbours describe a cell's type and state; within a type, a protein still
+#: follows those genes, which 50 components blur.
 BOOSTED_GENES_PER_FEATURE = 5
 #: At most this many genes in all: with many target features, fewer per feature (at least one),
 #: so the trees' cost stays bounded.
@@ -125,10 +126,10 @@ class CountVAE(OmixModel):
         Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
-        benchmarks_singlecell, 3 splits, ``neighbor_samples=30``): fitted weights 0.828
-        per-protein r without the boosted trees, 0.832 with them, against 0.823 for the fixed
-        ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.826 (latent
-        neighbours). The decoder also shapes the latent
+        benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.831
+        per-protein r with the boosted trees (0.828 without them, 3 splits), against 0.822 for
+        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.825
+        (latent neighbours). The decoder also shapes the latent
         space the neighbours are found in.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
@@ -145,10 +146,15 @@ class CountVAE(OmixModel):
     boosted_trees
         A fifth predictor for :meth:`translate`'s fitted blend: per target feature, a
         gradient-boosted regressor (scikit-learn's ``HistGradientBoostingRegressor``) of its
-        log1p counts on the cell's latent code, its first 30 expression components and the
+        log1p counts on the cell's latent code, its first 30 expression components, the
         latent-neighbour (15 nearest to the posterior mean, not the posterior draws) and
-        linear-map predictions of every target feature. It learns where those predictors are
-        systematically off (nonlinear in the code, or one protein telling on another). The trees
+        linear-map predictions of every target feature, and the cell's own log-normalised
+        expression of the source genes that correlate most with each target feature over the
+        training cells (5 per feature, at most 100 genes in all: a protein's own transcript
+        where it is detected, else markers of the cells that carry it; within a cell type a
+        protein still follows them, which the components blur).
+        It learns where those predictors are systematically off (nonlinear in the code, or one
+        protein telling on another). The trees
         learn from the training cells, each described as a query would be: the mean of its 15
         nearest *other* training cells, and the ridge map fitted without it (5-fold
         cross-fitting), so they do not learn to trust predictions that saw the cell's own target;
