@@ -30,7 +30,8 @@ DCR ratio (synthetic-to-train over held-out-to-train median distance).
 
 Subset (defaults on data they were not chosen on): 1,500 random CITE-seq cells (generator seeded
 by 100 + seed), every other protein (7), the 2,000 genes of highest variance of log-normalised
-RNA over those cells; held-out 25 % stratified by cell type; class mean, kNN, CountVAE with its
+RNA over those cells (cell types with fewer than 4 of them left out, so the split can be
+stratified: none were, for seeds 0-2); held-out 25 % stratified by cell type; class mean, kNN, CountVAE with its
 defaults and with ``boosted_trees=False``.
 
 Rare types: CITE-seq RNA (4,000 genes, labelled cells), held-out 25 %, a logistic regression on

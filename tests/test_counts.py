@@ -524,12 +524,17 @@ def test_boosted_trees_genes_are_the_most_correlated_per_target_feature(monkeypa
     genes = counts._select_genes(X, targets)
     assert counts.BOOSTED_GENES_PER_FEATURE == 5 and len(genes) <= 2 * 5  # a union of top 5s
     assert {7, 12} <= set(genes) and list(genes) == sorted(genes)
-    # with many target features, fewer genes per feature (at least one): at most the cap
+    # the trees' inputs: those columns of the log-normalised counts, computed alone
+    np.testing.assert_array_equal(counts._lognorm_genes(X, genes), L[:, genes])
+    # a constant target feature correlates with nothing: no gene, and no division error
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(counts._select_genes(X, np.c_[targets, np.ones(300)]), genes)
+    # with many target features, fewer genes per feature (at least one), and never more than
+    # the cap in all: the most correlated
     monkeypatch.setattr(counts, "MAX_BOOSTED_GENES", 3)
     assert set(counts._select_genes(X, targets)) == {7, 12}  # 3 // 2 = 1 per feature
-    # a constant target feature: r = 0 for every gene, no division error
-    with np.errstate(all="raise"):
-        counts._select_genes(X, np.c_[targets, np.ones(300)])
+    monkeypatch.setattr(counts, "MAX_BOOSTED_GENES", 1)
+    assert list(counts._select_genes(X, targets)) == [7]  # r = 1 beats r of about 0.99
 
 
 def test_boosted_trees_learn_each_cell_as_a_query_would_be_seen():
@@ -572,10 +577,19 @@ def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monke
         return fit(inputs, targets, seed)
 
     monkeypatch.setattr(counts, "_fit_boosters", recording)
+    select = counts._select_genes
+    selected_on = []
+
+    def recording_selection(X, targets):
+        selected_on.append(len(X))
+        return select(X, targets)
+
+    monkeypatch.setattr(counts, "_select_genes", recording_selection)
     _, forced = _cite_model(boosted_trees=True)  # True: whatever the number of features
     forced.train(max_epochs=5, validation_fraction=0.2, progress_bar=False, seed=0)
-    # the calibration trees learn from the training cells outside the validation cells
-    assert fitted_on[0] == 240 - 48
+    # the calibration trees learn from the training cells outside the validation cells, and
+    # choose their genes there too (the validation cells' proteins stay unseen)
+    assert fitted_on[0] == selected_on[0] == 240 - 48
     # a fixed blend never uses the trees: none are fitted
     fitted_on.clear()
     _, fixed = _cite_model(boosted_trees=True, neighbor_blend=0.5, linear_blend=0.5)

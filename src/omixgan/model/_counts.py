@@ -434,7 +434,7 @@ class CountVAE(OmixModel):
                 if self.blend_weights_[m][:, 4].any():  # the trees earned a weight somewhere
                     genes = _select_genes(X_src, y)
                     inputs = _reference_inputs(
-                        self.train_codes_, self.train_pcs_, y, _lognorm(X_src)[:, genes]
+                        self.train_codes_, self.train_pcs_, y, _lognorm_genes(X_src, genes)
                     )
                     self.boosters_[m] = _fit_boosters(inputs, y, self.train_seed_)
                     self.booster_genes_[m] = genes
@@ -462,8 +462,9 @@ class CountVAE(OmixModel):
         for m, y in self.train_targets_.items():
             boosters = genes = None
             if self.neighbor_blend == "auto" and self._boosts(m):
-                genes = _select_genes(X_src[rest], y[rest])
-                expr = _lognorm(X_src[rest])[:, genes]
+                src_rest = X_src[rest]
+                genes = _select_genes(src_rest, y[rest])
+                expr = _lognorm_genes(src_rest, genes)
                 inputs = _reference_inputs(self.train_codes_[rest], pcs[rest], y[rest], expr)
                 boosters = _fit_boosters(inputs, y[rest], self.train_seed_)
             parts = self._parts(
@@ -637,7 +638,7 @@ class CountVAE(OmixModel):
         linear = _apply_linear_map(linear_map, X) if used[3] or used[4] else None
         boosted = None
         if used[4]:
-            expr = _lognorm(X)[:, genes] if genes is not None else np.empty((len(X), 0))
+            expr = _lognorm_genes(X, genes) if genes is not None else np.empty((len(X), 0))
             inputs = _boosting_inputs(codes, pcs, mean_neighbours, linear, expr)
             boosted = np.column_stack([tree.predict(inputs) for tree in boosters])
         return [
@@ -758,9 +759,11 @@ def _boosting_inputs(
 def _select_genes(X_source: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Indices (sorted) of the source genes whose log-normalised expression correlates most
     (absolute Pearson r over the cells) with each target feature: the top
-    :data:`BOOSTED_GENES_PER_FEATURE` per feature, fewer when that would exceed
-    :data:`MAX_BOOSTED_GENES` in all."""
-    per_feature = int(np.clip(MAX_BOOSTED_GENES // targets.shape[1], 1, BOOSTED_GENES_PER_FEATURE))
+    :data:`BOOSTED_GENES_PER_FEATURE` per feature, fewer per feature (at least one) with many
+    features, and at most :data:`MAX_BOOSTED_GENES` in all (the most correlated). A target
+    feature that is constant over the cells correlates with nothing and adds no gene."""
+    n_features = max(1, targets.shape[1])
+    per_feature = int(np.clip(MAX_BOOSTED_GENES // n_features, 1, BOOSTED_GENES_PER_FEATURE))
     per_feature = min(per_feature, X_source.shape[1])
     L = _lognorm(X_source)
     centred = targets - targets.mean(axis=0)
@@ -768,8 +771,19 @@ def _select_genes(X_source: np.ndarray, targets: np.ndarray) -> np.ndarray:
     cov = L.T @ centred
     scale = np.outer(L.std(axis=0), centred.std(axis=0)) * len(L)
     r = np.abs(np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0))
-    top = np.argsort(-r, axis=0, kind="stable")[:per_feature]
-    return np.unique(top)
+    informative = r.max(axis=0) > 0
+    genes = np.unique(np.argsort(-r[:, informative], axis=0, kind="stable")[:per_feature])
+    if len(genes) > MAX_BOOSTED_GENES:
+        strongest = np.argsort(-r[genes].max(axis=1), kind="stable")[:MAX_BOOSTED_GENES]
+        genes = np.sort(genes[strongest])
+    return genes
+
+
+def _lognorm_genes(X: np.ndarray, genes: np.ndarray) -> np.ndarray:
+    """:func:`_lognorm` of the columns ``genes`` alone (each cell's library from all of its
+    genes), without a log-normalised copy of the whole matrix."""
+    library = np.maximum(X.sum(axis=1, keepdims=True), 1.0)
+    return np.log1p(X[:, genes] / library * 1e4)
 
 
 def _reference_inputs(
