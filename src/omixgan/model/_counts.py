@@ -162,10 +162,11 @@ class CountVAE(OmixModel):
         (default): for targets of at most 100 features (a protein panel; a transcriptome would
         cost minutes per 100 features); ``True``: every target; ``False``: none. Fitted only
         with ``neighbor_blend="auto"`` and at least 30 validation cells (the weight is fitted
-        there), twice per target in :meth:`train` (about 40 s for 14 proteins and 4,500 cells,
-        one thread). The trees are saved with the model (about 1 MB per target feature for a few
-        thousand cells; a pickle of scikit-learn objects, so load with a compatible
-        scikit-learn). Measured on CITE-seq: see ``docs/benchmarks_singlecell.md``.
+        there), twice per target in :meth:`train` (about 40 s for 14 proteins and 4,500 cells
+        before the gene inputs, which add about 30 s under load; one thread). The trees are
+        saved with the model (about 1 MB per target feature for a few thousand cells; a pickle
+        of scikit-learn objects, so load with a compatible scikit-learn). Measured on CITE-seq:
+        see ``docs/benchmarks_singlecell.md``.
     """
 
     def __init__(
