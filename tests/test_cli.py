@@ -51,6 +51,9 @@ def test_demo_quick_writes_every_result(tmp_path, capsys, small_forests):
     report = (out / "report.md").read_text()
     assert "SMOTE" in report and "class-mean oracle" in report
     assert "generation_mrna.csv" in report
+    # what the GAN's training kept, per class, next to the held-out table that judges it
+    assert "What training chose on its validation samples" in report
+    assert report.count("Class ") >= 2 and "kept (distance" in report
 
     # multi-omics generation: the joint model and the baselines in one table, scored on held-out
     # samples

@@ -116,6 +116,33 @@ def _split(data, labels_key: str, seed: int, names=None):
     return first, second
 
 
+def _what_training_chose(gan) -> str:
+    """One sentence per class on what :meth:`OmicsGAN.train` kept: the start or a residual
+    (its step and validation distance), so a reader can weigh the held-out table against it."""
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in (gan.start_scores_ or {}).items())
+    lines = [
+        f"What training chose on its validation samples: the {gan.marginals_} start"
+        + (f" (validation distances of the starts: {scores}; lower is closer)." if scores else ".")
+    ]
+    h = gan.history
+    if h is not None:
+        for label, rows in h.groupby("gan", sort=False):
+            start, kept = rows[rows["step"] == 0].iloc[0], rows[rows["kept"]].iloc[0]
+            if kept["step"] == 0:
+                lines.append(f"Class {label}: the start kept (distance {start['score']:.3f}).")
+            else:
+                lines.append(
+                    f"Class {label}: the residual of step {int(kept['step'])} kept (distance "
+                    f"{kept['score']:.3f} against the start's {start['score']:.3f})."
+                )
+    lines.append(
+        "A residual is kept only when it beats the start on the validation samples, which are "
+        "few: the held-out table below is the judge (the class Gaussian row is the start's "
+        "family, fitted on every training sample)."
+    )
+    return " ".join(lines)
+
+
 def _generation_mrna(report: _Report, mdata, labels_key: str, s: _Settings, seed: int) -> None:
     """Per-class OmicsGAN vs SMOTE on a stratified half of the mRNA, judged on the other half."""
     import numpy as np
@@ -147,6 +174,7 @@ def _generation_mrna(report: _Report, mdata, labels_key: str, s: _Settings, seed
     t0 = time.perf_counter()
     gan.train(max_steps=s.gan_steps, seed=seed)
     gan_seconds = time.perf_counter() - t0
+    report.text(_what_training_chose(gan))
     synthetic = {
         "OmicsGAN (per class)": gan.sample(counts, seed=seed),
         "SMOTE": tl.smote(train, labels_key=labels_key, n_per_class=counts, random_state=seed),
