@@ -128,11 +128,12 @@ def _what_training_chose(gan) -> str:
     if h is not None:
         for label, rows in h.groupby("gan", sort=False):
             start, kept = rows[rows["step"] == 0].iloc[0], rows[rows["kept"]].iloc[0]
+            who = "The conditional GAN" if label == "all" else f"Class {label}"
             if kept["step"] == 0:
-                lines.append(f"Class {label}: the start kept (distance {start['score']:.3f}).")
+                lines.append(f"{who}: the start kept (distance {start['score']:.3f}).")
             else:
                 lines.append(
-                    f"Class {label}: the residual of step {int(kept['step'])} kept (distance "
+                    f"{who}: the residual of step {int(kept['step'])} kept (distance "
                     f"{kept['score']:.3f} against the start's {start['score']:.3f})."
                 )
     lines.append(

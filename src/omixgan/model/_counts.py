@@ -780,7 +780,7 @@ def _select_genes(X_source: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return genes
 
 
-def _lognorm_genes(X: np.ndarray, genes: np.ndarray) -> np.ndarray:
+def _lognorm_genes(X: np.ndarray, genes) -> np.ndarray:
     """:func:`_lognorm` of the columns ``genes`` alone (each cell's library from all of its
     genes), without a log-normalised copy of the whole matrix."""
     library = np.maximum(X.sum(axis=1, keepdims=True), 1.0)
@@ -849,7 +849,8 @@ LINEAR_N_PCS, LINEAR_ALPHA = 50, 1.0
 
 
 def _lognorm(X: np.ndarray) -> np.ndarray:
-    return np.log1p(X / np.maximum(X.sum(axis=1, keepdims=True), 1.0) * 1e4)
+    """Counts per 10,000, log1p (scanpy's ``normalize_total`` + ``log1p``)."""
+    return _lognorm_genes(X, slice(None))
 
 
 def _ridge(P: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
