@@ -612,7 +612,25 @@ def test_boosted_trees_learn_from_a_seeded_subset_of_many_cells(monkeypatch):
     # the subset is drawn with the seed: the same seed, the same trees
     again = counts._fit_boosters(inputs, targets, seed=3)
     np.testing.assert_array_equal(trees[0].predict(inputs), again[0].predict(inputs))
-    # the trees themselves do not depend on the seed (no early stopping, exact binning below
-    # 200,000 cells): another seed gives other trees only through another subset of the cells
     other = counts._fit_boosters(inputs, targets, seed=4)
     assert not np.allclose(trees[0].predict(inputs), other[0].predict(inputs))
+
+
+def test_boosted_trees_split_on_a_seeded_random_share_of_the_inputs():
+    import omixgan.model._counts as counts
+
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(300, 10))
+    # the signal lies in two of the ten inputs, which a split sees only some of the time
+    targets = (inputs[:, 0] + inputs[:, 1] + 0.1 * rng.normal(size=300))[:, None]
+    trees = counts._fit_boosters(inputs, targets, seed=3)
+    assert trees[0].max_features == counts.BOOSTED_PARAMS["max_features"] == 0.3
+    # with every cell (no subset), the seed still decides which inputs each split may use
+    again = counts._fit_boosters(inputs, targets, seed=3)
+    np.testing.assert_array_equal(trees[0].predict(inputs), again[0].predict(inputs))
+    other = counts._fit_boosters(inputs, targets, seed=4)
+    assert not np.allclose(trees[0].predict(inputs), other[0].predict(inputs))
+    # and the fit is still a good one: the held-out signal is recovered
+    test = rng.normal(size=(200, 10))
+    truth = test[:, 0] + test[:, 1]
+    assert np.corrcoef(trees[0].predict(test), truth)[0, 1] > 0.9

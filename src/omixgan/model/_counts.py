@@ -72,13 +72,18 @@ MAX_BOOSTED_GENES = 100
 CROSS_FIT_FOLDS = 5
 #: Settings of every per-feature gradient-boosted regressor: slow learning, small trees and
 #: leaves of at least 40 cells, so the trees correct the neighbours and the linear map where
-#: they are systematically off rather than fit the noise of a few cells.
+#: they are systematically off rather than fit the noise of a few cells; each split chooses
+#: among a random 30 % of the inputs (``max_features``): the inputs overlap (codes, components,
+#: neighbour and linear predictions of related proteins), and trees that must split on
+#: different ones in turn vary less with the training cells, as in a random forest (CITE-seq,
+#: 3 splits: +0.0014 to +0.0037 per-protein r in the blend; docs: benchmarks_singlecell).
 BOOSTED_PARAMS = {
     "max_iter": 400,
     "learning_rate": 0.03,
     "max_leaf_nodes": 15,
     "min_samples_leaf": 40,
     "l2_regularization": 1.0,
+    "max_features": 0.3,
     "early_stopping": False,
 }
 
@@ -126,9 +131,9 @@ class CountVAE(OmixModel):
         Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
-        benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.831
-        per-protein r with the boosted trees (0.828 without them, 3 splits), against 0.822 for
-        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.825
+        benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.833
+        per-protein r with the boosted trees (0.828 without them, 3 splits), against 0.823 for
+        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.826
         (latent neighbours). The decoder also shapes the latent
         space the neighbours are found in.
     neighbor_samples
