@@ -604,6 +604,9 @@ def test_boosted_trees_learn_from_a_seeded_subset_of_many_cells(monkeypatch):
     import omixgan.model._counts as counts
 
     monkeypatch.setattr(counts, "MAX_BOOSTED_CELLS", 50)
+    # every input at every split: the seed then reaches the trees only through the subset
+    every_input = {k: v for k, v in counts.BOOSTED_PARAMS.items() if k != "max_features"}
+    monkeypatch.setattr(counts, "BOOSTED_PARAMS", every_input)
     rng = np.random.default_rng(0)
     inputs, targets = rng.normal(size=(120, 4)), rng.normal(size=(120, 2))
     trees = counts._fit_boosters(inputs, targets, seed=3)

@@ -72,11 +72,13 @@ MAX_BOOSTED_GENES = 100
 CROSS_FIT_FOLDS = 5
 #: Settings of every per-feature gradient-boosted regressor: slow learning, small trees and
 #: leaves of at least 40 cells, so the trees correct the neighbours and the linear map where
-#: they are systematically off rather than fit the noise of a few cells; each split chooses
-#: among a random 30 % of the inputs (``max_features``): the inputs overlap (codes, components,
-#: neighbour and linear predictions of related proteins), and trees that must split on
-#: different ones in turn vary less with the training cells, as in a random forest (CITE-seq,
-#: 3 splits: +0.0014 to +0.0037 per-protein r in the blend; docs: benchmarks_singlecell).
+#: they are systematically off rather than fit the noise of a few cells. Each split chooses
+#: among a random 30 % of the inputs (``max_features``), drawn from the training seed (the same
+#: draws for every target feature): the inputs overlap (codes, components, neighbour and linear
+#: predictions of related proteins), and the rationale, as in a random forest, is that trees
+#: made to split on different ones in turn depend less on the particular training cells.
+#: Measured, not the rationale: CITE-seq, 3 splits, trees refitted on cached models, +0.0014 to
+#: +0.0037 per-protein r in the blend (docs: benchmarks_singlecell).
 BOOSTED_PARAMS = {
     "max_iter": 400,
     "learning_rate": 0.03,
@@ -132,7 +134,8 @@ class CountVAE(OmixModel):
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
         benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.833
-        per-protein r with the boosted trees (0.828 without them, 3 splits), against 0.823 for
+        per-protein r with the boosted trees (0.828 without them, 3 splits, measured with an
+        earlier environment, other package releases), against 0.823 for
         the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.826
         (latent neighbours). The decoder also shapes the latent
         space the neighbours are found in.
