@@ -154,3 +154,17 @@ def test_anndata_model_refuses_a_mudata_and_a_missing_layer():
     codes = vae.get_latent_representation(adata[:5].copy())
     # A 5-row batch may use other BLAS kernels than the full one: equal to float32 rounding.
     np.testing.assert_allclose(codes, vae.get_latent_representation()[:5], rtol=1e-6, atol=1e-7)
+
+
+def test_setup_names_the_modality_that_lacks_the_layer():
+    mdata = _mudata()
+    first, second = list(mdata.mod)[:2]
+    mdata[first].layers["counts"] = mdata[first].X.copy()
+    before = {m: list(mdata[m].layers) for m in mdata.mod}
+    with pytest.raises(ValueError, match=rf"layer 'counts' not found in modality '{second}'"):
+        og.models.CrossModalVAE.setup_mudata(mdata, modalities=[first, second], layer="counts")
+    assert {m: list(mdata[m].layers) for m in mdata.mod} == before  # nothing added or removed
+    with pytest.raises(
+        ValueError, match=r"layer 'counts' not found in the AnnData; its layers: \[\]"
+    ):
+        og.models.OmicsVAE.setup_anndata(_adata(), layer="counts")

@@ -73,6 +73,7 @@ def register(
 ) -> None:
     """Register ``data`` with an scvi-tools AnnDataManager for model class ``cls``."""
     check_unique_names(data, modalities)
+    check_layer_present(data, modalities, layer)
     setup_method_args = cls._get_setup_method_args(**setup_locals)
     # Partly paired MuData (samples lacking a modality) is what imputation is for: allow it.
     checks = AnnDataManagerValidationCheck(check_fully_paired_mudata=False)
@@ -98,6 +99,30 @@ def register(
     )
     manager.register_fields(data, **setup_locals.get("kwargs", {}))
     cls.register_manager(manager)
+
+
+def check_layer_present(data, modalities: Sequence[str] | None, layer: str | None) -> None:
+    """``layer`` must be in every registered modality. A ValueError, as scvi-tools' own check
+    raises, but naming the modality and the layers it has: a CITE-seq object often has
+    ``layers["counts"]`` in ``rna`` alone."""
+    if layer is None:
+        return
+    for mod in modalities or [None]:
+        adata = data if mod is None else data.mod[mod]
+        if layer not in adata.layers:
+            where, name = (
+                ("the AnnData", "adata")
+                if mod is None
+                else (
+                    f"modality {mod!r} (setup reads it from every registered modality)",
+                    f"mdata[{mod!r}]",
+                )
+            )
+            raise ValueError(
+                f"layer {layer!r} not found in {where}; its layers: {list(adata.layers)}. Add it "
+                f"(e.g. `{name}.layers[{layer!r}] = {name}.X.copy()` when .X holds the raw "
+                "values) or pass layer=None."
+            )
 
 
 #: Public model methods that compute with torch: they run on the thread count of
