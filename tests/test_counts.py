@@ -637,3 +637,28 @@ def test_boosted_trees_split_on_a_seeded_random_share_of_the_inputs():
     test = rng.normal(size=(200, 10))
     truth = test[:, 0] + test[:, 1]
     assert np.corrcoef(trees[0].predict(test), truth)[0, 1] > 0.9
+
+
+def test_linear_map_components_follow_the_log_variance_of_genes_not_unit_scaled_noise():
+    from omixgan.model._counts import _fit_linear_maps, _lognorm, _principal_components
+
+    rng = np.random.default_rng(0)
+    n, g = 400, 30
+    X = rng.poisson(5.0, size=(n, g)).astype(np.float32)  # independent noise genes
+    on = rng.random(n) < 0.5
+    X[:, 0] = np.where(on, rng.poisson(30.0, n), rng.poisson(0.2, n))  # a marker gene
+    y = np.log1p(np.where(on, 50.0, 2.0))[:, None] + rng.normal(0, 0.1, (n, 1))
+    m = _fit_linear_maps(X, {"prot": y})["prot"]
+    # the first component is the marker gene, whose log-expression varies most (scaled to unit
+    # variance, as before, the marker's loading was 0.61, the rest spread over the noise genes)
+    assert abs(m["components"][0, 0]) > 0.95
+    L = _lognorm(X)
+    np.testing.assert_allclose(
+        _principal_components(m, X), (L - L.mean(axis=0)) @ m["components"].T, atol=1e-4
+    )
+    # a map saved by an earlier version (genes scaled to unit variance) still projects as then
+    mean, sd = L.mean(axis=0), L.std(axis=0)
+    old = dict(m, mean=mean, sd=sd, pca_mean=np.zeros(g))
+    np.testing.assert_allclose(
+        _principal_components(old, X), ((L - mean) / sd) @ m["components"].T, atol=1e-4
+    )
