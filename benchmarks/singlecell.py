@@ -61,6 +61,7 @@ from sc_baselines import (  # noqa: E402
     gen_smote,
     translate_class_mean,
     translate_knn,
+    translate_knn_unscaled,
     translate_ridge,
     translate_totalvi,
 )
@@ -135,6 +136,8 @@ def run_translation(methods, seeds, rare=True):
                 pred = translate_ridge(rna, prot, tr, te)
             elif method == "kNN":
                 pred = translate_knn(rna, prot, tr, te)
+            elif method == "kNN, unscaled, k=30":
+                pred = translate_knn_unscaled(rna, prot, tr, te)
             elif method == "class mean":
                 pred = translate_class_mean(prot, labels, tr, te)
             elif method == "totalVI":
@@ -421,7 +424,7 @@ def run_subset(seeds):
             _save(RESULTS / "singlecell_subset.csv", rows)
 
 
-TRANSLATION = ["class mean", "ridge", "kNN", "totalVI", "omixgan"]
+TRANSLATION = ["class mean", "ridge", "kNN", "kNN, unscaled, k=30", "totalVI", "omixgan"]
 GENERATION = [
     "held-out real (control)",
     "SMOTE",

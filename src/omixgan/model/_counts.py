@@ -124,7 +124,9 @@ class CountVAE(OmixModel):
         How :meth:`translate` combines its predictors, a weighted mean in log1p space of: the
         decoder's expected counts; the mean measured targets of the ``15`` nearest training
         cells in the latent space (*latent neighbours*) and in the 50 principal components of
-        the source's standardised log-normalised counts (*expression neighbours*); a linear map
+        the source's log-normalised counts, genes centred but not scaled (*expression
+        neighbours*: scaled to unit variance, rarely detected noisy genes would weigh as much
+        as markers); a linear map
         (ridge regression on those components). ``"auto"`` (both, default): one weight per
         predictor and target feature, fitted (non-negative least squares, then normalised to
         sum 1) on the validation cells held out of training (``train(validation_fraction=)``),
