@@ -662,3 +662,20 @@ def test_linear_map_components_follow_the_log_variance_of_genes_not_unit_scaled_
     np.testing.assert_allclose(
         _principal_components(old, X), ((L - mean) / sd) @ m["components"].T, atol=1e-4
     )
+
+
+@pytest.mark.parametrize("zero_inflated", [False, True])
+def test_decoder_dispersion_is_one_per_gene_and_broadcasts_like_the_expanded_one(zero_inflated):
+    torch.manual_seed(0)
+    dec = CountDecoder(3, 7, 8, 1, zero_inflated=zero_inflated)
+    with torch.no_grad():
+        dec.log_theta.copy_(torch.linspace(-1.0, 2.0, 7))
+    params = dec(torch.randn(5, 3), torch.full((5, 1), 50.0))
+    assert params["theta"].shape == (7,)  # lgamma / log of theta: once per gene, not per cell
+    x = torch.poisson(params["mu"].detach())
+    expanded = dict(params, theta=params["theta"].expand(5, -1))
+    np.testing.assert_allclose(
+        dec.log_likelihood(x, params).detach().numpy(),
+        dec.log_likelihood(x, expanded).detach().numpy(),
+        rtol=1e-6,
+    )

@@ -135,11 +135,11 @@ class CountVAE(OmixModel):
         Numbers (both): fixed weights of the
         latent neighbours and of the linear map, the decoder getting ``1 - neighbor_blend -
         linear_blend`` (no expression neighbours). Measured on CITE-seq (docs:
-        benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.833
+        benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.837
         per-protein r with the boosted trees (0.828 without them, 3 splits, measured with an
-        earlier environment, other package releases), against 0.823 for
-        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder, linear map) to 0.826
-        (latent neighbours). The decoder also shapes the latent
+        earlier version and environment), against 0.825 for
+        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder), 0.80 (linear map) to
+        0.826 (latent neighbours). The decoder also shapes the latent
         space the neighbours are found in.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from

@@ -125,8 +125,8 @@ class CountDecoder(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """``library``: observed library sizes, shape ``(n, 1)``; None: use the predicted ones.
 
-        Returns ``mu``, ``theta``, ``log_library`` (the prediction), ``logits`` (of the gene
-        shares) and, zero-inflated, ``pi_logits``.
+        Returns ``mu``, ``theta`` (shape ``(n_output,)``: one per gene), ``log_library`` (the
+        prediction), ``logits`` (of the gene shares) and, zero-inflated, ``pi_logits``.
         """
         h = self.body(z)
         logits = self.shares(h) + self.linear(z)
@@ -134,7 +134,9 @@ class CountDecoder(nn.Module):
         lib = torch.exp(log_library) if library is None else library
         out = {
             "mu": torch.softmax(logits, dim=-1) * lib,
-            "theta": torch.exp(self.log_theta).expand(z.shape[0], -1),
+            # one per gene, broadcast by the likelihood: the terms of theta alone (lgamma, log
+            # and their gradients) are then computed once per gene, not once per cell and gene
+            "theta": torch.exp(self.log_theta),
             "log_library": log_library,
             "logits": logits,
         }
