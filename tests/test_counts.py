@@ -656,11 +656,20 @@ def test_linear_map_components_follow_the_log_variance_of_genes_not_unit_scaled_
     np.testing.assert_allclose(
         _principal_components(m, X), (L - L.mean(axis=0)) @ m["components"].T, atol=1e-4
     )
-    # a map saved by an earlier version (genes scaled to unit variance) still projects as then
+    # a map saved by an earlier version (PCA of genes scaled to unit variance) still predicts
+    # as it did then
+    from sklearn.decomposition import PCA
+
+    from omixgan.model._counts import _apply_linear_map, _ridge
+
     mean, sd = L.mean(axis=0), L.std(axis=0)
-    old = dict(m, mean=mean, sd=sd, pca_mean=np.zeros(g))
+    Z = (L - mean) / sd
+    pca = PCA(n_components=5, random_state=0).fit(Z)
+    W, y_mean = _ridge(pca.transform(Z), y)
+    old = {"mean": mean, "sd": sd, "components": pca.components_, "pca_mean": pca.mean_}
+    old.update(W=W, y_mean=y_mean)
     np.testing.assert_allclose(
-        _principal_components(old, X), ((L - mean) / sd) @ m["components"].T, atol=1e-4
+        _apply_linear_map(old, X), pca.transform(Z) @ W + y_mean, rtol=1e-4, atol=1e-4
     )
 
 
@@ -679,3 +688,11 @@ def test_decoder_dispersion_is_one_per_gene_and_broadcasts_like_the_expanded_one
         dec.log_likelihood(x, expanded).detach().numpy(),
         rtol=1e-6,
     )
+
+
+def test_sample_nb_with_one_dispersion_per_gene_draws_as_with_the_expanded_one():
+    mu = torch.full((50, 3), 6.0)
+    theta = torch.tensor([0.5, 2.0, 20.0])
+    one = sample_nb(mu, theta, generator=torch.Generator().manual_seed(0))
+    expanded = sample_nb(mu, theta.expand(50, -1), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(one, expanded)

@@ -138,8 +138,8 @@ class CountVAE(OmixModel):
         benchmarks_singlecell, 5 splits, ``neighbor_samples=30``): fitted weights 0.837
         per-protein r with the boosted trees (0.828 without them, 3 splits, measured with an
         earlier version and environment), against 0.825 for
-        the fixed ``0.5, 0.5``; each predictor alone 0.79 (decoder), 0.80 (linear map) to
-        0.826 (latent neighbours). The decoder also shapes the latent
+        the fixed ``0.5, 0.5``; each predictor alone from 0.79 (decoder) and 0.80 (linear
+        map) to 0.825 (latent neighbours). The decoder also shapes the latent
         space the neighbours are found in.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
@@ -878,7 +878,7 @@ def _fit_linear_maps(X_source: np.ndarray, targets: dict[str, np.ndarray]) -> di
     few counts are mostly noise, weighs as much in the components as a marker gene, and the
     components (the expression neighbours' space, the linear map's inputs and the boosted trees'
     components) follow that noise. Measured on CITE-seq, same models, blend refitted: +0.0034 to
-    +0.0040 per-protein r on 4 splits (docs: benchmarks_singlecell)."""
+    +0.0056 per-protein r on 5 splits (docs: benchmarks_singlecell)."""
     from sklearn.decomposition import PCA
 
     L = _lognorm(X_source)
@@ -895,7 +895,8 @@ def _fit_linear_maps(X_source: np.ndarray, targets: dict[str, np.ndarray]) -> di
 def _principal_components(m: dict, X_source: np.ndarray) -> np.ndarray:
     """Coordinates of cells in a linear map's principal space (the expression neighbours')."""
     L = _lognorm(X_source)
-    if "sd" in m:  # a map saved by an earlier 0.2.0 dev version: components of genes scaled to unit variance
+    if "sd" in m:
+        # a map saved by an earlier 0.2.0 dev version: components of genes scaled to unit variance
         L = (L - m["mean"]) / m["sd"]
     return (L - m["pca_mean"]) @ m["components"].T
 
