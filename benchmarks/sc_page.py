@@ -93,7 +93,7 @@ def knn_margin(df: pd.DataFrame, knn_method: str = "kNN") -> str:
     mean_gap = ours[seeds].mean() - knn[seeds].mean()
     met = sum(g >= 0.02 for g in gaps)
     return (
-        f"ahead of {knn_method} by {', '.join(f'{g:.4f}' for g in gaps)} on seeds "
+        f"ahead of `{knn_method}` by {', '.join(f'{g:.4f}' for g in gaps)} on seeds "
         f"{', '.join(map(str, seeds))} ({mean_gap:.4f} on the means): the +0.02 margin is met on "
         f"{met} of {len(seeds)} seeds and {'' if mean_gap >= 0.02 else 'not '}on the means"
     )
