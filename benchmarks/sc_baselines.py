@@ -29,13 +29,8 @@ def translate_knn_unscaled(rna, prot, tr, te):
     kNN variants (scaled, clipped at 10 or unscaled; 10, 15, 20 or 30 neighbours; uniform or
     distance weights) on the held-out cells of seeds 0-5, so an optimistic baseline: it was
     chosen on the test cells."""
-    from sklearn.decomposition import PCA
-    from sklearn.neighbors import KNeighborsRegressor
-
     X = lognorm(rna)
-    pca = PCA(n_components=50, random_state=0).fit(X[tr])
-    knn = KNeighborsRegressor(n_neighbors=30).fit(pca.transform(X[tr]), np.log1p(prot[tr]))
-    return knn.predict(pca.transform(X[te]))
+    return predict_knn(X[tr], np.log1p(prot[tr]), X[te], n_neighbors=30, n_pcs=50, scale=False)
 
 
 def translate_class_mean(prot, labels, tr, te):

@@ -640,7 +640,15 @@ def test_boosted_trees_split_on_a_seeded_random_share_of_the_inputs():
 
 
 def test_linear_map_components_follow_the_log_variance_of_genes_not_unit_scaled_noise():
-    from omixgan.model._counts import _fit_linear_maps, _lognorm, _principal_components
+    from sklearn.decomposition import PCA
+
+    from omixgan.model._counts import (
+        _apply_linear_map,
+        _fit_linear_maps,
+        _lognorm,
+        _principal_components,
+        _ridge,
+    )
 
     rng = np.random.default_rng(0)
     n, g = 400, 30
@@ -658,10 +666,6 @@ def test_linear_map_components_follow_the_log_variance_of_genes_not_unit_scaled_
     )
     # a map saved by an earlier version (PCA of genes scaled to unit variance) still predicts
     # as it did then
-    from sklearn.decomposition import PCA
-
-    from omixgan.model._counts import _apply_linear_map, _ridge
-
     mean, sd = L.mean(axis=0), L.std(axis=0)
     Z = (L - mean) / sd
     pca = PCA(n_components=5, random_state=0).fit(Z)

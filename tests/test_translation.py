@@ -536,3 +536,24 @@ def test_interval_space_auto_picks_the_narrower_calibration():
             np.testing.assert_array_equal(chosen["auto"][0], chosen["original"][0])
     with pytest.raises(ValueError, match="space must be"):
         vae.predict_interval(new, source="mrna", target="unitnoise", space="beta")
+
+
+def test_predict_knn_unscaled_follows_the_high_variance_feature_not_scaled_noise():
+    from omixgan.metrics import predict_knn
+
+    rng = np.random.default_rng(0)
+    n = 600
+    signal = rng.normal(0.0, 3.0, n)  # the feature that carries the target, large variance
+    noise = rng.normal(0.0, 0.1, (n, 40))  # many small, uninformative features
+    X = np.column_stack([signal, noise])
+    y = signal[:, None]
+    tr, te = np.arange(400), np.arange(400, n)
+
+    def r(**kwargs):
+        pred = predict_knn(X[tr], y[tr], X[te], n_neighbors=10, n_pcs=5, **kwargs)
+        return np.corrcoef(pred[:, 0], y[te, 0])[0, 1]
+
+    # scaled, the 40 noise features outweigh the signal in the components; centred only, the
+    # first component is the signal
+    assert r(scale=False) > 0.95
+    assert r(scale=True) < r(scale=False) - 0.1

@@ -88,12 +88,15 @@ def predict_knn(
     *,
     n_neighbors: int = 10,
     n_pcs: int = 50,
+    scale: bool = True,
 ) -> np.ndarray:
     """Mean target of the ``n_neighbors`` nearest training samples in a PCA (``n_pcs``) of the
-    standardised source."""
+    source, each feature standardised first (``scale=True``) or only centred (``False``: as
+    scanpy's PCA of log-normalised counts without ``sc.pp.scale``, where scaling would give
+    rarely detected, noisy genes the weight of markers)."""
     n_pcs = min(n_pcs, X_train.shape[0] - 1, X_train.shape[1])
     model = make_pipeline(
-        StandardScaler(),
+        StandardScaler(with_std=scale),
         PCA(n_components=n_pcs, random_state=0),
         KNeighborsRegressor(n_neighbors=min(n_neighbors, len(X_train))),
     )
