@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import anndata as ad
 import mudata as md
 import numpy as np
@@ -700,3 +702,99 @@ def test_sample_nb_with_one_dispersion_per_gene_draws_as_with_the_expanded_one()
     one = sample_nb(mu, theta, generator=torch.Generator().manual_seed(0))
     expanded = sample_nb(mu, theta.expand(50, -1), generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(one, expanded)
+
+
+# ------------------------------------------------------------------------------ rough edges
+
+
+def test_check_counts_messages_show_the_value_and_only_a_route_the_caller_has():
+    X = np.ones((2, 2)) * 3.0
+    X[0, 1] = 3.0000003
+    with pytest.raises(ValueError) as err:
+        check_counts(X, obs_names=["a", "b"], var_names=["x", "y"])
+    assert "3.0000003" in str(err.value) and "gaussian" not in str(err.value)
+    with pytest.raises(ValueError, match=r"; or data_type='gaussian' models"):
+        check_counts(X, alternative="data_type='gaussian' models them as continuous values")
+    # cells a trained model is applied to: genes without counts are normal, no warning
+    Y = np.array([[1, 0, 2], [4, 0, 1]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_counts(Y, warn_empty_genes=False)
+
+
+def test_countvae_non_counts_message_points_to_the_continuous_models_not_an_argument():
+    rna, _ = _counts()
+    bad = rna.copy()
+    bad.X = sp.csr_matrix(np.log1p(bad.X.toarray()))
+    og.models.CountVAE.setup_anndata(bad)
+    with pytest.raises(ValueError) as err:
+        og.models.CountVAE(bad)
+    assert "OmicsVAE and CrossModalVAE" in str(err.value)
+    assert "data_types" not in str(err.value)
+
+
+def test_a_misspelt_layer_is_named_with_the_closest_one():
+    rna, _ = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    with pytest.raises(KeyError, match=r"'count' not found.*Did you mean 'counts'\?"):
+        og.tl.count_gaussian(rna, labels_key="cell_type", layer="count")
+
+
+def test_countvae_refuses_missing_cells_of_a_modality_at_construction_with_the_fix():
+    rna, prot = _counts()
+    mdata = md.MuData({"rna": rna, "prot": prot[:120].copy()})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], labels_key="cell_type")
+    with pytest.raises(ValueError, match=r"'prot' lacks 40 of the 160 cells.*'cell120'.*intersect"):
+        og.models.CountVAE(mdata, n_latent=4, n_hidden=16)
+
+
+def test_countvae_queries_read_the_source_alone_and_do_not_warn_about_its_genes():
+    rna, prot = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    prot.layers["counts"] = prot.X.copy()
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CountVAE.setup_mudata(
+        mdata, modalities=["rna", "prot"], labels_key="cell_type", layer="counts"
+    )
+    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=16, boosted_trees=False)
+    model.train(max_epochs=3, progress_bar=False)
+    query_rna = rna[:20].copy()
+    query_rna.layers["counts"][:, 0] = 0  # a gene none of the query cells has
+    query = md.MuData({"rna": query_rna, "prot": prot[:20].copy()})
+    del query["prot"].layers["counts"]  # only the source is read
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        latent = model.get_latent_representation(query)
+        pred = model.translate(query)
+    np.testing.assert_allclose(latent, model.get_latent_representation(query_rna))
+    assert pred.shape == (20, 4)
+
+
+@pytest.mark.filterwarnings("ignore:Category .* has fewer than 3 cells")  # scvi-tools' own
+def test_countvae_sample_refuses_a_type_of_one_cell_and_says_how_to_leave_it_out():
+    rna, _ = _counts()
+    labels = rna.obs["cell_type"].astype(str).to_numpy()
+    labels[0] = "C"
+    rna.obs["cell_type"] = pd.Categorical(labels)
+    og.models.CountVAE.setup_anndata(rna, labels_key="cell_type")
+    model = og.models.CountVAE(rna, n_latent=4, n_hidden=16)
+    model.train(max_epochs=2, progress_bar=False)
+    with pytest.raises(ValueError, match=r"'C' has 1 training cell.*dict without it"):
+        model.sample(10)
+    assert model.sample({"A": 5, "B": 5}).n_obs == 10
+
+
+def test_omicsgan_on_log_values_with_a_counts_layer_warns_that_the_layer_is_unused():
+    rna, _ = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    rna.X = sp.csr_matrix(np.log1p(rna.X.toarray()))
+    og.models.OmicsGAN.setup_anndata(rna, labels_key="cell_type")
+    with pytest.warns(UserWarning, match=r"modelled from \.X as 'gaussian'.*layer='counts'"):
+        og.models.OmicsGAN(rna)
+    with warnings.catch_warnings():  # declared: the user chose .X
+        warnings.simplefilter("error", UserWarning)
+        og.models.OmicsGAN(rna, data_type="gaussian")
+    og.models.OmicsGAN.setup_anndata(rna, labels_key="cell_type", layer="counts")
+    assert og.models.OmicsGAN(rna).data_type_ == "counts"

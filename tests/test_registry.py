@@ -119,7 +119,7 @@ def test_new_data_is_validated_against_the_registry():
     vae.train(max_epochs=2, seed=0, progress_bar=False)
 
     no_layer = _mudata()  # same features, but without the registered layer
-    with pytest.raises(KeyError, match=r"layer 'data' \(from setup\) not found of modality 'mrna'"):
+    with pytest.raises(KeyError, match=r"layer 'data' \(from setup\) not found in modality 'mrna'"):
         vae.translate(no_layer, source="mrna", target="prot")
     with pytest.raises(KeyError, match="'mrna' is not a modality"):
         without_source = md.MuData({"prot": mdata["prot"].copy()})

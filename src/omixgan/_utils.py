@@ -28,6 +28,23 @@ BETA_EPS = 1e-6
 BLOCK_BYTES = 64 * 2**20
 
 
+def missing_layer(
+    layer: str, adata: ad.AnnData, where: str = "", *, from_setup: bool = False
+) -> KeyError:
+    """The error for a ``layer`` that ``adata`` lacks: the layers it has, and the closest name
+    when the requested one looks misspelt (``"count"`` for ``"counts"``); ``where`` follows
+    "not found" (e.g. ``" in modality 'rna'"``); ``from_setup``: the layer is the one the model
+    was set up with."""
+    import difflib
+
+    close = difflib.get_close_matches(str(layer), [str(k) for k in adata.layers], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return KeyError(
+        f"layer {layer!r}{' (from setup)' if from_setup else ''} not found{where}; available "
+        f"layers: {list(adata.layers)}.{hint}"
+    )
+
+
 def to_dense(X, dtype=np.float32) -> np.ndarray:
     """``X`` (ndarray, scipy sparse matrix, array-like) as a dense ndarray of ``dtype``.
 
@@ -85,7 +102,7 @@ def get_matrix(
     if hasattr(adata, "mod"):  # a MuData
         raise TypeError(f"pass one modality (an AnnData), e.g. mdata[{next(iter(adata.mod))!r}].")
     if layer is not None and layer not in adata.layers:
-        raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
+        raise missing_layer(layer, adata)
     X = adata.X if layer is None else adata.layers[layer]
     if X is None:
         raise ValueError("adata.X is empty; pass `layer=` to name the matrix to use.")
@@ -499,7 +516,13 @@ def is_count_matrix(X) -> bool:
 
 
 def check_counts(
-    X, *, obs_names=None, var_names=None, name: str = "the data", argument: str = "data_types"
+    X,
+    *,
+    obs_names=None,
+    var_names=None,
+    name: str = "the data",
+    alternative: str | None = None,
+    warn_empty_genes: bool = True,
 ) -> None:
     """Raise a ``ValueError`` naming the first offending cell and gene when ``X`` is not a matrix
     of non-negative whole-number counts, or when a cell has no count at all; warn about genes
@@ -513,9 +536,13 @@ def check_counts(
         Names used in the messages (positions when None).
     name
         What the matrix is, e.g. ``"modality 'rna'"``.
-    argument
-        The argument that asked for a count likelihood, named in the message so the user knows how
-        to choose another one.
+    alternative
+        How the caller models values that are not counts, e.g. ``"data_type='gaussian' models
+        them as continuous values"``, appended to the message; None where there is no such
+        route (a count model), so the message offers none.
+    warn_empty_genes
+        Warn about genes without any count. False for cells a trained model is applied to: a
+        few query cells often miss a gene, and the genes are the model's, not to be filtered.
     """
     cell = (lambda i: repr(str(obs_names[i]))) if obs_names is not None else (lambda i: f"#{i}")
     gene = (lambda j: repr(str(var_names[j]))) if var_names is not None else (lambda j: f"#{j}")
@@ -536,13 +563,12 @@ def check_counts(
         ):
             if mask.any():
                 i, j = np.argwhere(mask)[0]
+                # 17 significant digits: a count off by a rounding error must not print as one
                 raise ValueError(
-                    f"{name} has {int(mask.sum())} {what} value(s) (e.g. {dense[i, j]:g} for cell "
-                    f"{cell(start + i)}, "
-                    f"gene {gene(j)}): {hint}. Pass the raw counts (e.g. layer='counts' when .X "
-                    "holds "
-                    "log-normalised values) or choose a continuous likelihood with "
-                    f"{argument}=... 'gaussian'."
+                    f"{name} has {int(mask.sum())} {what} value(s) (e.g. "
+                    f"{float(dense[i, j]):.17g} for cell {cell(start + i)}, gene {gene(j)}): "
+                    f"{hint}. Pass the raw counts (e.g. layer='counts' when .X holds "
+                    "log-normalised values)" + (f"; or {alternative}." if alternative else ".")
                 )
         empty = np.flatnonzero(dense.sum(axis=1) == 0)
         if len(empty):
@@ -554,7 +580,7 @@ def check_counts(
             )
         gene_total += dense.sum(axis=0)
     empty_genes = np.flatnonzero(gene_total == 0)
-    if len(empty_genes):
+    if warn_empty_genes and len(empty_genes):
         warnings.warn(
             f"{name}: {len(empty_genes)} gene(s) have no count in any cell, e.g. "
             f"{gene(empty_genes[0])}; they carry "

@@ -16,6 +16,7 @@ import functools
 import inspect
 import os
 import pickle
+import warnings
 import zipfile
 from collections.abc import Sequence
 from uuid import uuid4
@@ -52,7 +53,9 @@ from .._utils import (
     check_labels_key,
     check_modalities,
     check_unique_names,
+    is_count_matrix,
     make_mudata,
+    missing_layer,
     raise_feature_mismatch,
     row_blocks,
     to_dense,
@@ -309,11 +312,8 @@ class OmixModel(BaseModelClass):
                 continue
             adata = data if mod is None else data.mod[mod]
             if layer is not None and layer not in adata.layers:
-                where = f" of modality {mod!r}" if mod else ""
-                raise KeyError(
-                    f"layer {layer!r} (from setup) not found{where}; available layers: "
-                    f"{list(adata.layers)}."
-                )
+                where = f" in modality {mod!r}" if mod else ""
+                raise missing_layer(layer, adata, where, from_setup=True)
             expected = self._registered_var_names(mod)
             if expected is not None and adata.n_vars != len(expected):
                 raise_feature_mismatch(mod, expected, adata.var_names.to_numpy(dtype=str))
@@ -369,9 +369,7 @@ class OmixModel(BaseModelClass):
                 return manager.get_from_registry(key)
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
-            raise KeyError(
-                f"layer {layer!r} (from setup) not found; available layers: {list(adata.layers)}."
-            )
+            raise missing_layer(layer, adata, from_setup=True)
         location = AnnDataManager._get_data_registry_from_registry(self.registry_)[key]
         return get_anndata_attribute(adata, location[_DR_ATTR_NAME], location[_DR_ATTR_KEY])
 
@@ -531,6 +529,9 @@ def default_pipeline(
     data_type: str | None,
     modality: str | None = None,
     adata: ad.AnnData | None = None,
+    *,
+    from_x: bool = False,
+    declare: str | None = "data_type='gaussian'",
 ) -> tuple[Pipeline, str]:
     """The transform a model applies to a modality: logit + z-score for beta values, else z-score.
 
@@ -538,6 +539,9 @@ def default_pipeline(
     else the type a reader recorded on ``adata`` (``.uns["omixgan_data_type"]``, e.g. the course
     format's ``meth.txt``), else the ``modality`` name with the data; never the value range
     alone. The returned type carries the reason (``.reason``), which the model's summary shows.
+    ``from_x``: ``X`` is ``adata.X`` (no layer was set up): an undeclared type other than counts
+    is then a warning when a layer of ``adata`` holds counts (:func:`_warn_unused_counts_layer`;
+    ``declare``: the argument that would have declared the type, named in the warning).
     """
     recorded = declared_data_type(adata) if data_type is None and adata is not None else None
     resolved = resolve_data_type(X, data_type or recorded, name=modality)
@@ -545,4 +549,32 @@ def default_pipeline(
         resolved = DataType(
             str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])"
         )
+    elif data_type is None and from_x and adata is not None and resolved != "counts":
+        _warn_unused_counts_layer(adata, resolved, modality, declare)
     return Pipeline.default_for(X, resolved), resolved
+
+
+def _warn_unused_counts_layer(
+    adata: ad.AnnData, resolved: DataType, modality: str | None, declare: str | None
+) -> None:
+    """Warn when ``.X`` is modelled as continuous while a layer named like counts holds counts:
+    the scanpy habit of keeping raw counts in ``layers["counts"]`` and log-normalised values in
+    ``.X`` makes a forgotten ``layer=`` a model of another kind, which would otherwise only show
+    in the model's summary."""
+    layers = [
+        k for k in adata.layers if "count" in str(k).lower() and is_count_matrix(adata.layers[k])
+    ]
+    if layers:
+        what = f"modality {modality!r}" if modality else "the data"
+        warnings.warn(
+            f"{what} is modelled from .X as {str(resolved)!r} ({resolved.reason}), but "
+            f"layers[{layers[0]!r}] holds raw counts. To model the counts, set the model up with "
+            f"layer={layers[0]!r}"
+            + (
+                f"; to model .X, declare {declare} (which silences this warning)."
+                if declare
+                else "."
+            ),
+            UserWarning,
+            stacklevel=4,
+        )

@@ -20,7 +20,9 @@ from .._utils import (
     check_counts,
     check_dense_fits,
     check_labels_key,
+    check_modalities,
     check_modality_list,
+    missing_layer,
     raise_feature_mismatch,
     resolve_counts,
     to_dense,
@@ -207,10 +209,15 @@ class CountVAE(OmixModel):
         self.var_names_ = {}
         dims = {}
         for mod in mods:
-            source = self._modality_adata(adata, mod)
+            source = self._aligned_to_source(mod)  # the cells training will use
             X = self._counts(source, mod)
             check_counts(
-                X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
+                X,
+                obs_names=source.obs_names,
+                var_names=source.var_names,
+                name=self._name(mod),
+                alternative="OmicsVAE and CrossModalVAE model continuous values (CountVAE "
+                "models counts only)",
             )
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)
             dims[self._key(mod)] = source.n_vars
@@ -299,10 +306,7 @@ class CountVAE(OmixModel):
         """The registered layer as dense float32 (after checking that it fits in memory)."""
         layer = self.setup_args.get("layer")
         if layer is not None and layer not in adata.layers:
-            raise KeyError(
-                f"layer {layer!r} (from setup) not found in {self._name(modality)}; available "
-                f"layers: {list(adata.layers)}."
-            )
+            raise missing_layer(layer, adata, f" in {self._name(modality)}", from_setup=True)
         X = adata.X if layer is None else adata.layers[layer]
         check_dense_fits(adata.n_obs, adata.n_vars, name=self._name(modality), copies=2)
         return to_dense(X)
@@ -311,6 +315,11 @@ class CountVAE(OmixModel):
         mod = (self.modalities or [None])[0]
         if isinstance(data, ad.AnnData) and mod is not None:
             source = data  # the source modality's AnnData itself
+        elif isinstance(data, md.MuData) and mod is not None:
+            # the source alone is read: a query's other modalities (absent, or without the
+            # setup's layer) do not matter
+            check_modalities(data, [mod], "data")
+            source = data.mod[mod]
         else:
             source = self._modality_adata(data, mod)
         # compared here, not through the registry: a translation's input is the source's
@@ -320,27 +329,41 @@ class CountVAE(OmixModel):
         if not np.array_equal(given, expected):
             raise_feature_mismatch(mod, expected, given)
         X = self._counts(source, mod)
+        # the model's genes: a query missing some of them is normal, and none may be dropped
         check_counts(
-            X, obs_names=source.obs_names, var_names=source.var_names, name=self._name(mod)
+            X,
+            obs_names=source.obs_names,
+            var_names=source.var_names,
+            name=self._name(mod),
+            warn_empty_genes=False,
         )
         return X, source.obs_names
 
     def _all_counts(self) -> dict[str, np.ndarray]:
+        """Counts of every modality, rows matched by cell name to the source's cells."""
+        return {
+            self._key(mod): self._counts(self._aligned_to_source(mod), mod)
+            for mod in self.modalities or [None]
+        }
+
+    def _aligned_to_source(self, mod: str | None) -> ad.AnnData:
+        """``mod``'s AnnData of the training data with the source's cells in the source's order
+        (matched by name); refuses a modality that lacks some of them."""
         mods = self.modalities or [None]
         obs = self._modality_adata(self.adata, mods[0]).obs_names
-        out = {}
-        for mod in mods:
-            a = self._modality_adata(self.adata, mod)
-            if not a.obs_names.equals(obs):
-                rows = a.obs_names.get_indexer(obs)
-                if (rows < 0).any():
-                    raise ValueError(
-                        f"{self._name(mod)} lacks {int((rows < 0).sum())} cell(s) of the source, "
-                        f"e.g. {obs[rows < 0][0]}."
-                    )
-                a = a[rows]
-            out[self._key(mod)] = self._counts(a, mod)
-        return out
+        a = self._modality_adata(self.adata, mod)
+        if a.obs_names.equals(obs):
+            return a
+        rows = a.obs_names.get_indexer(obs)
+        if (rows < 0).any():
+            raise ValueError(
+                f"{self._name(mod)} lacks {int((rows < 0).sum())} of the {len(obs)} cells of "
+                f"{self._name(mods[0])}, e.g. {str(obs[rows < 0][0])!r}: CountVAE trains on "
+                "cells measured in every modality. Set it up on the cells that have all of them "
+                "(e.g. mu.pp.intersect_obs(mdata), on a copy), then predict the others with "
+                f"model.translate(mdata[{mods[0]!r}])."
+            )
+        return a[rows]
 
     # --- training ------------------------------------------------------------------------------
     def train(
@@ -508,7 +531,8 @@ class CountVAE(OmixModel):
         """Denoised counts of the source modality: the decoder's NB means at the posterior mean.
 
         ``library_size="observed"``: each cell's own library (expected counts, same depth as the
-        data); a number: every cell at that depth (e.g. ``1e4`` for counts per 10,000).
+        data); a number: every cell at that depth (e.g. ``1e4`` for counts per 10,000; ``1``
+        for gene shares, scvi-tools' default, which differs from this one).
         """
         self._require_trained()
         X, _ = self._source_counts(self.adata if adata is None else adata)
@@ -549,7 +573,9 @@ class CountVAE(OmixModel):
         Returns
         -------
         Expected counts (not whole numbers: a point prediction), cells x target features, rows
-        in the source's ``obs_names`` order. The blend is a weighted mean of log1p values
+        in the source's ``obs_names`` order, which may differ from the target modality's: match
+        by cell name before storing it next to measured counts (docs: the counts guide). The
+        blend is a weighted mean of log1p values
         (decoder's expected counts, latent and expression neighbours' measured counts, linear
         map, boosted trees), returned as counts.
         """
@@ -693,7 +719,8 @@ class CountVAE(OmixModel):
             if len(members) < 2:
                 raise ValueError(
                     f"cell type {cls_name!r} has {len(members)} training cell(s); sampling needs "
-                    "at least 2."
+                    "at least 2. Name the types to sample in a dict without it (types not named "
+                    "get no cells): n_per_class={'B': 200, ...}."
                 )
             codes = self.train_codes_[members]
             cov = np.cov(codes, rowvar=False) + np.diag(self.train_vars_[members].mean(axis=0))
@@ -853,8 +880,8 @@ def _fit_weights(parts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
 
 
 #: Principal components of the source that the linear map regresses on, and its ridge penalty
-#: (on components of unit-variance genes, whose variances are in the tens to hundreds: a light
-#: penalty that only matters for the last components).
+#: (components of log-normalised genes have sums of squares in the thousands, the 50th too,
+#: measured on 200-4,500 CITE-seq cells: the penalty only guards against a singular fit).
 LINEAR_N_PCS, LINEAR_ALPHA = 50, 1.0
 
 

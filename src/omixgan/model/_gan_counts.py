@@ -23,7 +23,7 @@ def check_count_data(X: np.ndarray, source) -> None:
         obs_names=source.obs_names,
         var_names=source.var_names,
         name="the data",
-        argument="data_type",
+        alternative="data_type='gaussian' models the values as continuous",
     )
 
 

@@ -91,7 +91,14 @@ class MultiOmicsGAN(_GANModel):
             X = self._matrix(mdata.mod[m][names], m)
             if data_types.get(m) == "counts":  # checked first: the message names data_type
                 check_count_data(X, mdata.mod[m][names])
-            self.data_types_[m] = default_pipeline(X, data_types.get(m), m, mdata.mod[m])[1]
+            self.data_types_[m] = default_pipeline(
+                X,
+                data_types.get(m),
+                m,
+                mdata.mod[m],
+                from_x=self.setup_args.get("layer") is None,
+                declare=f"data_types={{{m!r}: 'gaussian'}}",
+            )[1]
             if self.data_types_[m] == "counts":  # --- counts: principal components
                 check_count_data(X, mdata.mod[m][names])
                 n_inputs.append(n_components(n_pcs, *X.shape))

@@ -589,7 +589,9 @@ class OmicsGAN(_GANModel):
         X = self._matrix(source, modality)
         if data_type == "counts":  # checked first, so that the message names this argument
             check_count_data(X, source)
-        _, self.data_type_ = default_pipeline(X, data_type, modality, source)
+        _, self.data_type_ = default_pipeline(
+            X, data_type, modality, source, from_x=self.setup_args.get("layer") is None
+        )
         if self.data_type_ == "counts" and marginals == "empirical":
             raise ValueError(
                 "marginals='empirical' does not apply to counts: a count GAN starts at each "

@@ -130,7 +130,13 @@ class _VAEModel(OmixModel):
             else:
                 X = self._matrix(source, mod)
                 _, self.data_types_[self._key(mod)] = default_pipeline(
-                    X, data_types.get(mod), mod, source
+                    X,
+                    data_types.get(mod),
+                    mod,
+                    source,
+                    from_x=self.setup_args.get("layer") is None,
+                    # an AnnData's single modality has no name to declare a type under
+                    declare=f"data_types={{{mod!r}: 'gaussian'}}" if mod else None,
                 )
                 del X
             self.var_names_[self._key(mod)] = source.var_names.to_numpy(dtype=str)

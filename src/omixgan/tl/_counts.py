@@ -9,7 +9,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._countspace import N_PCS, CountSpace, dither_counts, log_normalise
-from .._utils import check_counts, check_dense_fits, check_labels_key, resolve_counts
+from .._utils import (
+    check_counts,
+    check_dense_fits,
+    check_labels_key,
+    missing_layer,
+    resolve_counts,
+)
 
 __all__ = ["count_gaussian", "dither_counts", "log_normalise"]
 
@@ -60,11 +66,15 @@ def count_gaussian(
     """
     check_labels_key(adata, labels_key)
     if layer is not None and layer not in adata.layers:
-        raise KeyError(f"layer {layer!r} not found; available layers: {list(adata.layers)}.")
+        raise missing_layer(layer, adata)
     X = adata.X if layer is None else adata.layers[layer]
     check_dense_fits(adata.n_obs, adata.n_vars, name="the data", copies=3)
     check_counts(
-        X, obs_names=adata.obs_names, var_names=adata.var_names, name="the data", argument="layer"
+        X,
+        obs_names=adata.obs_names,
+        var_names=adata.var_names,
+        name="the data",
+        alternative="for continuous values use og.tl.class_gaussian",
     )
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     labels = (
@@ -77,7 +87,9 @@ def count_gaussian(
         members = int((labels == cls_name).sum())
         if n > 0 and members < 2:
             raise ValueError(
-                f"cell type {cls_name!r} has {members} cell(s); a Gaussian needs at least 2."
+                f"cell type {cls_name!r} has {members} cell(s); a Gaussian needs at least 2. "
+                "Name the types to sample in a dict without it (types not named get no cells): "
+                "n_per_class={'B': 200, ...}."
             )
     space = CountSpace(n_pcs, random_state).fit(X, labels)
     rng = np.random.default_rng(random_state)
