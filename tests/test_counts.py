@@ -574,9 +574,9 @@ def test_boosted_trees_auto_skips_large_targets_and_bad_values_are_refused(monke
     fitted_on = []
     fit = counts._fit_boosters
 
-    def recording(inputs, targets, seed):
+    def recording(inputs, targets, seed, bar=None):
         fitted_on.append(len(inputs))
-        return fit(inputs, targets, seed)
+        return fit(inputs, targets, seed, bar)
 
     monkeypatch.setattr(counts, "_fit_boosters", recording)
     select = counts._select_genes
@@ -798,3 +798,38 @@ def test_omicsgan_on_log_values_with_a_counts_layer_warns_that_the_layer_is_unus
         og.models.OmicsGAN(rna, data_type="gaussian")
     og.models.OmicsGAN.setup_anndata(rna, labels_key="cell_type", layer="counts")
     assert og.models.OmicsGAN(rna).data_type_ == "counts"
+
+
+def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
+    import omixgan.model._counts as counts
+
+    import contextlib
+
+    bars = []
+
+    class Bar(contextlib.nullcontext):
+        n = 0
+
+        def update(self, k):
+            self.n += k
+
+        def __enter__(self):
+            return self
+
+    make = counts.make_progress_bar
+
+    def recording(total, *, enabled, desc):
+        if desc == "CountVAE":  # the epochs' bar
+            return make(total, enabled=False, desc=desc)
+        bars.append((desc, total, enabled, Bar()))
+        return bars[-1][3]
+
+    monkeypatch.setattr(counts, "make_progress_bar", recording)
+    _, model = _cite_model(boosted_trees=True)
+    model.train(max_epochs=2, validation_fraction=0.2, seed=0)
+    desc, total, enabled, bar = bars[-1]
+    # 4 proteins: trees for the blend weights, then on all training cells
+    assert desc == "CountVAE boosted trees" and total == 8 and enabled and bar.n == 8
+    _, fixed = _cite_model(boosted_trees=True, neighbor_blend=0.5, linear_blend=0.5)
+    fixed.train(max_epochs=2, validation_fraction=0.2, seed=0)
+    assert bars[-1][1] == 0 and not bars[-1][2]  # no trees: no bar

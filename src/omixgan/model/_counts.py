@@ -174,8 +174,10 @@ class CountVAE(OmixModel):
         (default): for targets of at most 100 features (a protein panel; a transcriptome would
         cost minutes per 100 features); ``True``: every target; ``False``: none. Fitted only
         with ``neighbor_blend="auto"`` and at least 30 validation cells (the weight is fitted
-        there), twice per target in :meth:`train` (about 40 s for 14 proteins and 4,500 cells
-        before the gene inputs, which add about 30 s under load; one thread). The trees are
+        there), twice per target in :meth:`train`, after the epochs, with a progress bar of
+        their own: about 2 s per target feature and fit on 4,500 cells (one thread; 46-58 s for
+        CITE-seq's 14 proteins), so a 100-protein panel adds about 7 minutes; ``False`` skips
+        them (a quick try, or a large panel on a tight budget). The trees are
         saved with the model (about 1 MB per target feature for a few thousand cells; a pickle
         of scikit-learn objects, so load with a compatible scikit-learn). Measured on CITE-seq:
         see ``docs/benchmarks_singlecell.md``.
@@ -442,15 +444,18 @@ class CountVAE(OmixModel):
                 progress_bar=bar,
             )
         self.module.to("cpu")
-        self._fit_reference(X, val_rows)
+        self._fit_reference(X, val_rows, progress_bar=progress_bar)
         self.is_trained_ = True
 
     @torch.no_grad()
-    def _fit_reference(self, X: dict[str, np.ndarray], val_rows: np.ndarray) -> None:
+    def _fit_reference(
+        self, X: dict[str, np.ndarray], val_rows: np.ndarray, *, progress_bar: bool = False
+    ) -> None:
         """What sampling and translation need from the training cells: their latent codes (and
         posterior variances), library sizes and labels; for translation, the linear maps, the
         expression space of the neighbours, the blend weights (fitted on ``val_rows``) and the
-        boosted trees."""
+        boosted trees (their own progress bar: after the epochs, they can take as long as
+        training, in proportion to the number of target features)."""
         src = (self.modalities or [None])[0]
         X_src = X[self._key(src)]
         mu, logvar = self.module.encode(torch.from_numpy(X_src))
@@ -463,15 +468,21 @@ class CountVAE(OmixModel):
         if self.train_targets_:
             self.linear_maps_ = _fit_linear_maps(X_src, self.train_targets_)
             self.train_pcs_ = _principal_components(next(iter(self.linear_maps_.values())), X_src)
-            self.blend_weights_ = self._fit_blend_weights(X_src, val_rows)
-            for m, y in self.train_targets_.items():
-                if self.blend_weights_[m][:, 4].any():  # the trees earned a weight somewhere
-                    genes = _select_genes(X_src, y)
-                    inputs = _reference_inputs(
-                        self.train_codes_, self.train_pcs_, y, _lognorm_genes(X_src, genes)
-                    )
-                    self.boosters_[m] = _fit_boosters(inputs, y, self.train_seed_)
-                    self.booster_genes_[m] = genes
+            fits = 2 * sum(  # per feature: trees for the blend weights, then on all cells
+                y.shape[1] for m, y in self.train_targets_.items() if self._fits_trees(m, val_rows)
+            )
+            with make_progress_bar(
+                fits, enabled=progress_bar and fits > 0, desc="CountVAE boosted trees"
+            ) as bar:
+                self.blend_weights_ = self._fit_blend_weights(X_src, val_rows, bar)
+                for m, y in self.train_targets_.items():
+                    if self.blend_weights_[m][:, 4].any():  # the trees earned a weight somewhere
+                        genes = _select_genes(X_src, y)
+                        inputs = _reference_inputs(
+                            self.train_codes_, self.train_pcs_, y, _lognorm_genes(X_src, genes)
+                        )
+                        self.boosters_[m] = _fit_boosters(inputs, y, self.train_seed_, bar)
+                        self.booster_genes_[m] = genes
         obs = self._modality_adata(self.adata, src).obs_names
         self.train_labels_ = self._labels(self.adata, obs)
 
@@ -481,7 +492,18 @@ class CountVAE(OmixModel):
             return self.train_targets_[target].shape[1] <= MAX_BOOSTED_FEATURES
         return bool(self.boosted_trees)
 
-    def _fit_blend_weights(self, X_src: np.ndarray, val_rows: np.ndarray) -> dict[str, np.ndarray]:
+    def _fits_trees(self, target: str, val_rows: np.ndarray) -> bool:
+        """Whether training fits boosted trees for ``target``: they need the fitted blend and
+        enough validation cells to weigh them (see ``boosted_trees``)."""
+        return (
+            self.neighbor_blend == "auto"
+            and len(val_rows) >= MIN_CALIBRATION_CELLS
+            and self._boosts(target)
+        )
+
+    def _fit_blend_weights(
+        self, X_src: np.ndarray, val_rows: np.ndarray, bar=None
+    ) -> dict[str, np.ndarray]:
         """Per target, one weight per feature and predictor (:data:`BLEND_PARTS`), fitted on the
         validation cells, which the encoder and decoders never trained on, from references
         (neighbours, linear map, principal components, boosted trees) built on the other
@@ -495,12 +517,12 @@ class CountVAE(OmixModel):
         weights = {}
         for m, y in self.train_targets_.items():
             boosters = genes = None
-            if self.neighbor_blend == "auto" and self._boosts(m):
+            if self._fits_trees(m, val_rows):
                 src_rest = X_src[rest]
                 genes = _select_genes(src_rest, y[rest])
                 expr = _lognorm_genes(src_rest, genes)
                 inputs = _reference_inputs(self.train_codes_[rest], pcs[rest], y[rest], expr)
-                boosters = _fit_boosters(inputs, y[rest], self.train_seed_)
+                boosters = _fit_boosters(inputs, y[rest], self.train_seed_, bar)
             parts = self._parts(
                 m,
                 self.train_codes_[val_rows],
@@ -848,20 +870,24 @@ def _reference_inputs(
     return _boosting_inputs(codes, pcs, targets[idx].mean(axis=1), linear, expression)
 
 
-def _fit_boosters(inputs: np.ndarray, targets: np.ndarray, seed: int) -> list:
+def _fit_boosters(inputs: np.ndarray, targets: np.ndarray, seed: int, bar=None) -> list:
     """One gradient-boosted regressor per target feature (:data:`BOOSTED_PARAMS`), on at most
-    :data:`MAX_BOOSTED_CELLS` cells."""
+    :data:`MAX_BOOSTED_CELLS` cells; ``bar`` (a progress bar) advances by one per feature."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     rows = np.arange(len(inputs))
     if len(rows) > MAX_BOOSTED_CELLS:
         rows = np.sort(np.random.default_rng(seed).choice(rows, MAX_BOOSTED_CELLS, replace=False))
-    return [
-        HistGradientBoostingRegressor(random_state=seed, **BOOSTED_PARAMS).fit(
-            inputs[rows], targets[rows, j]
+    trees = []
+    for j in range(targets.shape[1]):
+        trees.append(
+            HistGradientBoostingRegressor(random_state=seed, **BOOSTED_PARAMS).fit(
+                inputs[rows], targets[rows, j]
+            )
         )
-        for j in range(targets.shape[1])
-    ]
+        if bar is not None:
+            bar.update(1)
+    return trees
 
 
 def _fit_weights(parts: list[np.ndarray], y: np.ndarray) -> np.ndarray:
