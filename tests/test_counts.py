@@ -801,9 +801,9 @@ def test_omicsgan_on_log_values_with_a_counts_layer_warns_that_the_layer_is_unus
 
 
 def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
-    import omixgan.model._counts as counts
-
     import contextlib
+
+    import omixgan.model._counts as counts
 
     bars = []
 
