@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-TRANSLATION_ORDER = ["class mean", "ridge", "kNN", "kNN, unscaled, k=30", "totalVI", "omixgan"]
+TRANSLATION_ORDER = [
+    "class mean",
+    "ridge",
+    "kNN",
+    "kNN, unscaled, k=30",
+    "totalVI",
+    "omixgan",
+    "omixgan, 2 epochs",
+]
 GENERATION_ORDER = [
     "held-out real (control)",
     "SMOTE",
@@ -34,6 +42,7 @@ NAMES = {
     "omixgan count Gaussian": "omixgan `tl.count_gaussian`",
     "omixgan OmicsGAN": "omixgan `OmicsGAN` (counts)",
     "omixgan, boosted_trees=False": "omixgan `CountVAE.translate`, `boosted_trees=False`",
+    "omixgan, 2 epochs": "omixgan `CountVAE.translate`, VAE trained 2 epochs (`max_epochs=2`)",
 }
 
 
