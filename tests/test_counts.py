@@ -715,6 +715,10 @@ def test_check_counts_messages_show_the_value_and_only_a_route_the_caller_has():
     assert "3.0000003" in str(err.value) and "gaussian" not in str(err.value)
     with pytest.raises(ValueError, match=r"; or data_type='gaussian' models"):
         check_counts(X, alternative="data_type='gaussian' models them as continuous values")
+    # float32 (sparse data keep it): the value as float32 prints it, without float64 noise
+    with pytest.raises(ValueError) as err:
+        check_counts(sp.csr_matrix(np.array([[2.0000002, 1.0]], dtype=np.float32)))
+    assert "e.g. 2.0000002 for" in str(err.value)
     # cells a trained model is applied to: genes without counts are normal, no warning
     Y = np.array([[1, 0, 2], [4, 0, 1]], dtype=np.float32)
     with warnings.catch_warnings():
@@ -800,6 +804,44 @@ def test_omicsgan_on_log_values_with_a_counts_layer_warns_that_the_layer_is_unus
     assert og.models.OmicsGAN(rna).data_type_ == "counts"
 
 
+def test_the_unused_counts_layer_warning_points_at_the_caller_and_names_the_right_argument():
+    rna, prot = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    rna.X = sp.csr_matrix(np.log1p(rna.X.toarray()))
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    mdata.obs["cell_type"] = rna.obs["cell_type"]
+    og.models.CrossModalVAE.setup_mudata(mdata, modalities=["rna", "prot"])
+    with pytest.warns(
+        UserWarning, match=r"'rna'.*every modality.*data_types=\{'rna': 'gaussian'\}"
+    ) as rec:
+        og.models.CrossModalVAE(mdata, n_models=1)
+    assert {w.filename for w in rec if "holds raw counts" in str(w.message)} == {__file__}
+    og.models.OmicsGAN.setup_anndata(rna, labels_key="cell_type")
+    with pytest.warns(UserWarning, match="holds raw counts") as rec:
+        og.models.OmicsGAN(rna)
+    assert {w.filename for w in rec if "holds raw counts" in str(w.message)} == {__file__}
+
+
+def test_no_unused_counts_layer_warning_for_beta_values_or_an_anndata_vae():
+    rng = np.random.default_rng(0)
+    meth = ad.AnnData(rng.uniform(0.05, 0.95, size=(120, 6)).astype(np.float32))
+    meth.obs["cell_type"] = pd.Categorical(np.repeat(["A", "B"], 60))
+    meth.layers["total_counts"] = rng.poisson(30, size=(120, 6)).astype(np.float32)
+    rna, _ = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    rna.X = sp.csr_matrix(np.log1p(rna.X.toarray()))
+    mdata = md.MuData({"meth": meth})
+    mdata.obs["cell_type"] = meth.obs["cell_type"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        # beta values (named methylation, all in [0, 1]) are not counts that .X should have been
+        og.models.OmicsGAN.setup_mudata(mdata, modality="meth", labels_key="cell_type")
+        assert og.models.OmicsGAN(mdata).data_type_ == "beta"
+        # an AnnData OmicsVAE cannot declare a type: a warning it could not silence is none
+        og.models.OmicsVAE.setup_anndata(rna)
+        og.models.OmicsVAE(rna)
+
+
 def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
     import contextlib
 
@@ -833,3 +875,53 @@ def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
     _, fixed = _cite_model(boosted_trees=True, neighbor_blend=0.5, linear_blend=0.5)
     fixed.train(max_epochs=2, validation_fraction=0.2, seed=0)
     assert bars[-1][1] == 0 and not bars[-1][2]  # no trees: no bar
+
+
+def test_a_query_without_the_setup_layer_is_told_the_closest_name():
+    rna, prot = _counts()
+    rna.layers["counts"] = rna.X.copy()
+    prot.layers["counts"] = prot.X.copy()
+    mdata = md.MuData({"rna": rna, "prot": prot})
+    og.models.CountVAE.setup_mudata(mdata, modalities=["rna", "prot"], layer="counts")
+    model = og.models.CountVAE(mdata, n_latent=4, n_hidden=16, boosted_trees=False)
+    model.train(max_epochs=2, progress_bar=False)
+    query = rna[:10].copy()
+    query.layers["counts_raw"] = query.layers.pop("counts")
+    with pytest.raises(
+        KeyError, match=r"'counts' \(from setup\) not found.*Did you mean 'counts_raw'"
+    ):
+        model.translate(query)
+
+
+def test_the_trees_progress_bar_completes_when_the_second_fit_is_skipped(monkeypatch):
+    import contextlib
+
+    import omixgan.model._counts as counts
+
+    class Bar(contextlib.nullcontext):
+        n = 0
+
+        def update(self, k):
+            self.n += k
+
+        def __enter__(self):
+            return self
+
+    bars, make = [], counts.make_progress_bar
+
+    def recording(total, *, enabled, desc):
+        if desc == "CountVAE":
+            return make(total, enabled=False, desc=desc)
+        bars.append((total, Bar()))
+        return bars[-1][1]
+
+    def no_tree_weight(parts, y):  # the trees earn no weight: no fit on all training cells
+        w = np.ones((y.shape[1], len(parts)))
+        w[:, -1] = 0
+        return w / w.sum(axis=1, keepdims=True)
+
+    monkeypatch.setattr(counts, "make_progress_bar", recording)
+    monkeypatch.setattr(counts, "_fit_weights", no_tree_weight)
+    _, model = _cite_model(boosted_trees=True)
+    model.train(max_epochs=2, validation_fraction=0.2, seed=0)
+    assert model.boosters_ == {} and bars[-1][0] == 8 and bars[-1][1].n == 8

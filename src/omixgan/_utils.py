@@ -563,10 +563,12 @@ def check_counts(
         ):
             if mask.any():
                 i, j = np.argwhere(mask)[0]
-                # 17 significant digits: a count off by a rounding error must not print as one
+                # numpy's shortest repr of the value in the data's own dtype: a count off by a
+                # rounding error must not print as a whole number, nor float32 noise as digits
+                value = np.dtype(getattr(X, "dtype", np.float64)).type(dense[i, j])
                 raise ValueError(
                     f"{name} has {int(mask.sum())} {what} value(s) (e.g. "
-                    f"{float(dense[i, j]):.17g} for cell {cell(start + i)}, gene {gene(j)}): "
+                    f"{value!s} for cell {cell(start + i)}, gene {gene(j)}): "
                     f"{hint}. Pass the raw counts (e.g. layer='counts' when .X holds "
                     "log-normalised values)" + (f"; or {alternative}." if alternative else ".")
                 )

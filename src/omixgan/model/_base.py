@@ -16,6 +16,7 @@ import functools
 import inspect
 import os
 import pickle
+import sys
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -549,32 +550,39 @@ def default_pipeline(
         resolved = DataType(
             str(resolved), f"declared {recorded!r} by the reader (.uns['{DATA_TYPE_KEY}'])"
         )
-    elif data_type is None and from_x and adata is not None and resolved != "counts":
+    elif data_type is None and from_x and declare and adata is not None and resolved == "gaussian":
         _warn_unused_counts_layer(adata, resolved, modality, declare)
     return Pipeline.default_for(X, resolved), resolved
 
 
 def _warn_unused_counts_layer(
-    adata: ad.AnnData, resolved: DataType, modality: str | None, declare: str | None
+    adata: ad.AnnData, resolved: DataType, modality: str | None, declare: str
 ) -> None:
-    """Warn when ``.X`` is modelled as continuous while a layer named like counts holds counts:
+    """Warn when ``.X`` is modelled as Gaussian while a layer named like counts holds counts:
     the scanpy habit of keeping raw counts in ``layers["counts"]`` and log-normalised values in
     ``.X`` makes a forgotten ``layer=`` a model of another kind, which would otherwise only show
-    in the model's summary."""
+    in the model's summary. ``declare``: the argument that keeps ``.X`` and silences this."""
     layers = [
         k for k in adata.layers if "count" in str(k).lower() and is_count_matrix(adata.layers[k])
     ]
     if layers:
         what = f"modality {modality!r}" if modality else "the data"
+        every = " (a setup layer applies to every modality)" if modality else ""
         warnings.warn(
             f"{what} is modelled from .X as {str(resolved)!r} ({resolved.reason}), but "
             f"layers[{layers[0]!r}] holds raw counts. To model the counts, set the model up with "
-            f"layer={layers[0]!r}"
-            + (
-                f"; to model .X, declare {declare} (which silences this warning)."
-                if declare
-                else "."
-            ),
+            f"layer={layers[0]!r}{every}; to model .X, declare {declare} (which silences this "
+            "warning).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_stacklevel_outside_package(),
         )
+
+
+def _stacklevel_outside_package() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside omixgan (the user's
+    line), for a warning issued by the function that calls this one: the depth of the package's
+    own calls differs between models (wrappers, ``super().__init__``)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("omixgan"):
+        frame, level = frame.f_back, level + 1
+    return level

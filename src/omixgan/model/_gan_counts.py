@@ -15,15 +15,18 @@ from .._countspace import CountSpace
 from .._utils import check_counts
 
 
-def check_count_data(X: np.ndarray, source) -> None:
+def check_count_data(
+    X: np.ndarray, source, *, name: str = "the data", declare: str = "data_type='gaussian'"
+) -> None:
     """Refuse what is not a count matrix (negative or non-integer values, cells without any
-    count), naming the cell, the gene and the argument to change."""
+    count), naming the cell, the gene and the argument to change (``declare``: how the caller
+    models the values as continuous instead)."""
     check_counts(
         X,
         obs_names=source.obs_names,
         var_names=source.var_names,
-        name="the data",
-        alternative="data_type='gaussian' models the values as continuous",
+        name=name,
+        alternative=f"{declare} models the values as continuous",
     )
 
 

@@ -90,7 +90,12 @@ class MultiOmicsGAN(_GANModel):
         for m in self.modalities:
             X = self._matrix(mdata.mod[m][names], m)
             if data_types.get(m) == "counts":  # checked first: the message names data_type
-                check_count_data(X, mdata.mod[m][names])
+                check_count_data(
+                    X,
+                    mdata.mod[m][names],
+                    name=f"modality {m!r}",
+                    declare=f"data_types={{{m!r}: 'gaussian'}}",
+                )
             self.data_types_[m] = default_pipeline(
                 X,
                 data_types.get(m),
@@ -100,7 +105,12 @@ class MultiOmicsGAN(_GANModel):
                 declare=f"data_types={{{m!r}: 'gaussian'}}",
             )[1]
             if self.data_types_[m] == "counts":  # --- counts: principal components
-                check_count_data(X, mdata.mod[m][names])
+                check_count_data(
+                    X,
+                    mdata.mod[m][names],
+                    name=f"modality {m!r}",
+                    declare=f"data_types={{{m!r}: 'gaussian'}}",
+                )
                 n_inputs.append(n_components(n_pcs, *X.shape))
             else:
                 n_inputs.append(X.shape[1])

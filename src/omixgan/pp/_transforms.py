@@ -429,7 +429,7 @@ def resolve_data_type(
                 f"[{lo:g}, {hi:g}], outside [0, 1]. Declare it 'gaussian' (e.g. for M-values)."
             )
         if declared == "counts" and X is not None:
-            check_counts(X, name=what)
+            check_counts(X, name=what, alternative=f"declare {what} 'gaussian' in data_types")
         return DataType(declared, f"declared {declared!r}")
     if detect_counts and X is not None and not in_unit:
         if is_count_matrix(X):
