@@ -66,6 +66,7 @@ from sc_baselines import (  # noqa: E402
     translate_totalvi,
 )
 from sc_data import EvaluationSpace, load_cite, load_pbmc4k, lognorm, split_cite, split_half  # noqa: E402
+from sc_page import GENERATION_ORDER, TRANSLATION_ORDER  # noqa: E402
 
 from omixgan.metrics import (  # noqa: E402
     dcr_ratio,
@@ -430,25 +431,8 @@ def run_subset(seeds, methods=None):
             _save(RESULTS / "singlecell_subset.csv", rows)
 
 
-TRANSLATION = [
-    "class mean",
-    "ridge",
-    "kNN",
-    "kNN, unscaled, k=30",
-    "totalVI",
-    "omixgan",
-    "omixgan, 2 epochs",
-]
-GENERATION = [
-    "held-out real (control)",
-    "SMOTE",
-    "class Gaussian (PCA space)",
-    "copy of train",
-    "scVI posterior samples",
-    "omixgan",
-    "omixgan count Gaussian",
-    "omixgan OmicsGAN",
-]
+# every method, in the page's order (one list for both)
+TRANSLATION, GENERATION = list(TRANSLATION_ORDER), list(GENERATION_ORDER)
 RARE_METHODS = ["none", "SMOTE", "omixgan", "omixgan count Gaussian"]
 SUBSET = ["class mean", "kNN", "omixgan", "omixgan, boosted_trees=False", "omixgan, 2 epochs"]
 

@@ -842,31 +842,39 @@ def test_no_unused_counts_layer_warning_for_beta_values_or_an_anndata_vae():
         og.models.OmicsVAE(rna)
 
 
-def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
-    import contextlib
+class _RecordingBar:
+    """Stands in for the trees' progress bar: counts the steps it is advanced by."""
 
+    n = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, k):
+        self.n += k
+
+
+def _record_tree_bars(monkeypatch) -> list:
+    """(description, total, enabled, bar) of every progress bar CountVAE opens but the epochs'."""
     import omixgan.model._counts as counts
 
-    bars = []
-
-    class Bar(contextlib.nullcontext):
-        n = 0
-
-        def update(self, k):
-            self.n += k
-
-        def __enter__(self):
-            return self
-
-    make = counts.make_progress_bar
+    bars, make = [], counts.make_progress_bar
 
     def recording(total, *, enabled, desc):
         if desc == "CountVAE":  # the epochs' bar
             return make(total, enabled=False, desc=desc)
-        bars.append((desc, total, enabled, Bar()))
+        bars.append((desc, total, enabled, _RecordingBar()))
         return bars[-1][3]
 
     monkeypatch.setattr(counts, "make_progress_bar", recording)
+    return bars
+
+
+def test_boosted_trees_have_a_progress_bar_counting_each_fit(monkeypatch):
+    bars = _record_tree_bars(monkeypatch)
     _, model = _cite_model(boosted_trees=True)
     model.train(max_epochs=2, validation_fraction=0.2, seed=0)
     desc, total, enabled, bar = bars[-1]
@@ -894,34 +902,16 @@ def test_a_query_without_the_setup_layer_is_told_the_closest_name():
 
 
 def test_the_trees_progress_bar_completes_when_the_second_fit_is_skipped(monkeypatch):
-    import contextlib
-
     import omixgan.model._counts as counts
 
-    class Bar(contextlib.nullcontext):
-        n = 0
-
-        def update(self, k):
-            self.n += k
-
-        def __enter__(self):
-            return self
-
-    bars, make = [], counts.make_progress_bar
-
-    def recording(total, *, enabled, desc):
-        if desc == "CountVAE":
-            return make(total, enabled=False, desc=desc)
-        bars.append((total, Bar()))
-        return bars[-1][1]
+    bars = _record_tree_bars(monkeypatch)
 
     def no_tree_weight(parts, y):  # the trees earn no weight: no fit on all training cells
         w = np.ones((y.shape[1], len(parts)))
         w[:, -1] = 0
         return w / w.sum(axis=1, keepdims=True)
 
-    monkeypatch.setattr(counts, "make_progress_bar", recording)
     monkeypatch.setattr(counts, "_fit_weights", no_tree_weight)
     _, model = _cite_model(boosted_trees=True)
     model.train(max_epochs=2, validation_fraction=0.2, seed=0)
-    assert model.boosters_ == {} and bars[-1][0] == 8 and bars[-1][1].n == 8
+    assert model.boosters_ == {} and bars[-1][1] == 8 and bars[-1][3].n == 8
