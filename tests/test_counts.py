@@ -915,3 +915,17 @@ def test_the_trees_progress_bar_completes_when_the_second_fit_is_skipped(monkeyp
     _, model = _cite_model(boosted_trees=True)
     model.train(max_epochs=2, validation_fraction=0.2, seed=0)
     assert model.boosters_ == {} and bars[-1][1] == 8 and bars[-1][3].n == 8
+
+
+def test_the_empty_gene_warning_points_at_the_users_line():
+    rna, _ = _counts()
+    X = rna.X.toarray()
+    X[:, 3] = 0
+    rna.X = sp.csr_matrix(X)
+    og.models.CountVAE.setup_anndata(rna, labels_key="cell_type")
+    with pytest.warns(UserWarning, match="'g3'; they carry no information") as rec:
+        og.models.CountVAE(rna, n_latent=4, n_hidden=16)
+    assert {w.filename for w in rec if "no count in any cell" in str(w.message)} == {__file__}
+    with pytest.warns(UserWarning, match="no count in any cell") as rec:
+        og.tl.count_gaussian(rna, labels_key="cell_type", n_per_class=5, n_pcs=5)
+    assert {w.filename for w in rec if "no count in any cell" in str(w.message)} == {__file__}

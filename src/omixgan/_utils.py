@@ -9,6 +9,7 @@ class-Gaussian baseline.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
 
@@ -26,6 +27,16 @@ BETA_EPS = 1e-6
 # Row blocks of about this many bytes bound the temporary memory of elementwise work (a boolean
 # NaN mask of a large matrix costs a quarter of the matrix).
 BLOCK_BYTES = 64 * 2**20
+
+
+def stacklevel_outside_package() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside omixgan (the user's
+    line), for a warning issued by the function that calls this one: the depth of the package's
+    own calls differs between models and functions (wrappers, ``super().__init__``)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("omixgan"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def missing_layer(
@@ -588,7 +599,7 @@ def check_counts(
             f"{gene(empty_genes[0])}; they carry "
             "no information. Consider sc.pp.filter_genes(adata, min_cells=1).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel_outside_package(),
         )
 
 

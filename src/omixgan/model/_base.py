@@ -16,7 +16,6 @@ import functools
 import inspect
 import os
 import pickle
-import sys
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -59,6 +58,7 @@ from .._utils import (
     missing_layer,
     raise_feature_mismatch,
     row_blocks,
+    stacklevel_outside_package,
     to_dense,
 )
 from ..pp import Pipeline, declared_data_type, resolve_data_type
@@ -574,15 +574,5 @@ def _warn_unused_counts_layer(
             f"layer={layers[0]!r}{every}; to model .X, declare {declare} (which silences this "
             "warning).",
             UserWarning,
-            stacklevel=_stacklevel_outside_package(),
+            stacklevel=stacklevel_outside_package(),
         )
-
-
-def _stacklevel_outside_package() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside omixgan (the user's
-    line), for a warning issued by the function that calls this one: the depth of the package's
-    own calls differs between models (wrappers, ``super().__init__``)."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("omixgan"):
-        frame, level = frame.f_back, level + 1
-    return level
