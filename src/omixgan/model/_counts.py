@@ -144,8 +144,7 @@ class CountVAE(OmixModel):
         map) to 0.825 (latent neighbours). Yet the same pipeline on a VAE trained for 2 epochs
         only scores 0.839 (5 splits, a tie): the accuracy comes from the expression neighbours,
         the linear map and the boosted trees on the source's components and genes, not from
-        training the
-        VAE, which sampling, the latent space and denoising need.
+        training the VAE, which sampling, the latent space and denoising need.
     neighbor_samples
         How the latent neighbours see a query cell: ``S > 0`` (default 30) draws ``S`` codes from
         its posterior q(z|x) (mean and variance of the encoder), takes the 15 training cells

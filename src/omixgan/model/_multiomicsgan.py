@@ -89,28 +89,22 @@ class MultiOmicsGAN(_GANModel):
         self.data_types_, self.n_pcs, n_inputs = {}, n_pcs, []
         for m in self.modalities:
             X = self._matrix(mdata.mod[m][names], m)
-            if data_types.get(m) == "counts":  # checked first: the message names data_type
-                check_count_data(
-                    X,
-                    mdata.mod[m][names],
-                    name=f"modality {m!r}",
-                    declare=f"data_types={{{m!r}: 'gaussian'}}",
-                )
+            declare = f"data_types={{{m!r}: 'gaussian'}}"
+            if data_types.get(m) == "counts":  # checked first: the message names data_types
+                check_count_data(X, mdata.mod[m][names], name=f"modality {m!r}", declare=declare)
             self.data_types_[m] = default_pipeline(
                 X,
                 data_types.get(m),
                 m,
                 mdata.mod[m],
                 from_x=self.setup_args.get("layer") is None,
-                declare=f"data_types={{{m!r}: 'gaussian'}}",
+                declare=declare,
             )[1]
             if self.data_types_[m] == "counts":  # --- counts: principal components
-                check_count_data(
-                    X,
-                    mdata.mod[m][names],
-                    name=f"modality {m!r}",
-                    declare=f"data_types={{{m!r}: 'gaussian'}}",
-                )
+                if data_types.get(m) is None:  # detected: cells without any count refused here too
+                    check_count_data(
+                        X, mdata.mod[m][names], name=f"modality {m!r}", declare=declare
+                    )
                 n_inputs.append(n_components(n_pcs, *X.shape))
             else:
                 n_inputs.append(X.shape[1])
